@@ -1,0 +1,80 @@
+// Everything the Ampere-class kernel derives from a TileShape: warp roles, fragment counts and the
+// shared-memory plan. Compile-time only.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cute/arch/mma_sm80.hpp>
+
+#include "../common/decode_params.h"
+#include "tile_configs.h"
+
+namespace flash_mla::sm8x {
+
+template <typename Element>
+struct MmaAtom;
+template <>
+struct MmaAtom<__nv_bfloat16> {
+  using Op = cute::SM80_16x8x16_F32BF16BF16F32_TN;
+};
+template <>
+struct MmaAtom<__half> {
+  using Op = cute::SM80_16x8x16_F32F16F16F32_TN;
+};
+
+template <typename Element_, Target kTarget_, int kBlockM_>
+struct KernelTraits {
+  using Element = Element_;
+  static constexpr Target kTarget = kTarget_;
+  static constexpr TileShape kShape = tile_shape(kTarget_, kBlockM_);
+  static constexpr int kBlockM = kShape.block_m;
+  static constexpr int kBlockN = kShape.block_n;
+  static constexpr int kNWarps = kShape.num_warps;
+  static constexpr int kStages = kShape.stages;
+  static constexpr int kThreads = kNWarps * 32;
+  static_assert(kBlockM == kBlockM_, "tile_shape must honour the requested block_m");
+  static_assert(kScheduleBlockTokens % kBlockN == 0, "a tile never straddles a split boundary");
+  static_assert(kStages >= 2, "one stage loads while another computes");
+
+  // Rows of Q and KV in shared memory are 576 elements plus 16 bytes: 1168 B, so the 8 rows an
+  // ldmatrix phase reads fall into 8 different 16-byte bank groups (1168 mod 128 = 16).
+  static constexpr int kRowStride = kHeadDimQK + 8;
+  static constexpr int kChunksPerRow = kHeadDimQK * 2 / 16;  // 72 chunks of 16 B
+  static constexpr int kLoadThreadsPerRow = 8;                // 8 x 16 B = one 128 B segment
+  static constexpr int kChunksPerLoadThread = kChunksPerRow / kLoadThreadsPerRow;  // 9
+  static constexpr int kPRowStride = kBlockN + 8;  // same trick for the P tile
+
+  // S = Q K^T: a kWarpsM x kWarpsN grid of warps, each 16 rows x kWarpTokens tokens.
+  static constexpr int kWarpsM = kBlockM / 16;
+  static constexpr int kWarpsN = kNWarps / kWarpsM;
+  static constexpr int kWarpTokens = kBlockN / kWarpsN;
+  static constexpr int kNTilesS = kWarpTokens / 8;
+  static_assert(kNWarps % kWarpsM == 0 && kWarpTokens % 8 == 0, "S warp grid must tile the block");
+  static constexpr int kKStepsQK = kHeadDimQK / 16;  // 36
+
+  // O += P V: every warp owns all kBlockM rows of a kWarpCols-wide column slice of O.
+  static constexpr int kMSlabs = kBlockM / 16;
+  static constexpr int kWarpCols = kHeadDimV / kNWarps;
+  static constexpr int kNTilesO = kWarpCols / 8;
+  static_assert(kNTilesO % 2 == 0, "V fragments are loaded two n-tiles at a time");
+  static constexpr int kKStepsPV = kBlockN / 16;
+  static_assert(kBlockN % 16 == 0, "P V steps over 16 tokens");
+
+  // Shared-memory plan, byte offsets.
+  static constexpr int kSmemQOffset = 0;
+  static constexpr int kSmemQBytes = kBlockM * kRowStride * 2;
+  static constexpr int kSmemKVOffset = kSmemQOffset + kSmemQBytes;
+  static constexpr int kSmemKVStageElems = kBlockN * kRowStride;
+  static constexpr int kSmemKVBytes = kStages * kSmemKVStageElems * 2;
+  static constexpr int kSmemPOffset = kSmemKVOffset + kSmemKVBytes;
+  static constexpr int kSmemPBytes = kBlockM * kPRowStride * 2;
+  static constexpr int kSmemRedOffset = kSmemPOffset + kSmemPBytes;  // partial row max and sum
+  static constexpr int kSmemRedBytes = 2 * kWarpsN * kBlockM * 4;
+  static constexpr int kSmemRowOffset = kSmemRedOffset + kSmemRedBytes;  // scale, 1/l, lse
+  static constexpr int kSmemRowBytes = 3 * kBlockM * 4;
+  static constexpr int kSmemBytes = kSmemRowOffset + kSmemRowBytes;
+  static_assert(kSmemBytes <= max_smem_per_block(kTarget_), "tile config exceeds the target's shared memory");
+};
+
+}  // namespace flash_mla::sm8x

@@ -1,0 +1,442 @@
+// Ampere-class split-KV MLA decode kernel: mma.sync m16n8k16, ldmatrix, cp.async multistage.
+//
+// One CTA = one (m_block, kv_head, sm_part). It walks the pieces of work the scheduler gave its
+// part (csrc/smxx/scheduler_metadata.cu). For each piece it streams the KV tiles of one sequence
+// once, and each tile serves as K (all 576 columns) and V (the first 512), for all kBlockM query
+// rows at once:
+//   phase A  S = Q K^T: a kWarpsM x kWarpsN warp grid, each warp 16 rows x kWarpTokens tokens;
+//            masked, then partial row maxima to shared memory.            __syncthreads
+//   phase B  online softmax: row max over the warps, P = exp2(S - max) to shared memory (16-bit),
+//            partial row sums and the rescale factor to shared memory.    __syncthreads
+//   phase C  O = O * scale + P V: each warp owns all rows of a 512/kNWarps column slice of O, so the
+//            fp32 accumulator is spread over every thread of the CTA.
+// Tokens past the piece's end are zero-filled by cp.async (src-size 0): NaN stored in cache slots
+// past a sequence's length never reaches the products, and the block table past a sequence's last
+// page is never read.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cute/arch/copy_sm75.hpp>
+#include <cute/arch/copy_sm80.hpp>
+#include <cute/arch/mma_sm80.hpp>
+
+#include "../common/cuda_check.h"
+#include "kernel_traits_sm8x.h"
+#include "splitkv_decode_sm8x.h"
+
+namespace flash_mla::sm8x {
+
+namespace detail {
+
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+template <typename Element>
+__device__ __forceinline__ uint32_t pack_two(float lo, float hi);
+template <>
+__device__ __forceinline__ uint32_t pack_two<__nv_bfloat16>(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+template <>
+__device__ __forceinline__ uint32_t pack_two<__half>(float lo, float hi) {
+  __half2 v = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+
+using Chunk = cute::uint128_t;  // 16 bytes: one cp.async, one ldmatrix row
+
+__device__ __forceinline__ void ldsm_x4(const void* smem, uint32_t& r0, uint32_t& r1, uint32_t& r2,
+                                        uint32_t& r3) {
+  cute::SM75_U32x4_LDSM_N::copy(*reinterpret_cast<const Chunk*>(smem), r0, r1, r2, r3);
+}
+__device__ __forceinline__ void ldsm_x2(const void* smem, uint32_t& r0, uint32_t& r1) {
+  cute::SM75_U32x2_LDSM_N::copy(*reinterpret_cast<const Chunk*>(smem), r0, r1);
+}
+__device__ __forceinline__ void ldsm_x4_trans(const void* smem, uint32_t& r0, uint32_t& r1,
+                                              uint32_t& r2, uint32_t& r3) {
+  cute::SM75_U16x8_LDSM_T::copy(*reinterpret_cast<const Chunk*>(smem), r0, r1, r2, r3);
+}
+// 16-byte global->shared copy; pred == false writes 16 zero bytes and reads nothing.
+__device__ __forceinline__ void cp_async_zfill(void* smem, const void* gmem, bool pred) {
+  cute::SM80_CP_ASYNC_CACHEGLOBAL_ZFILL<Chunk>::copy(*reinterpret_cast<const Chunk*>(gmem),
+                                                     *reinterpret_cast<Chunk*>(smem), pred);
+}
+
+template <typename Element>
+__device__ __forceinline__ void mma_16x8x16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                            uint32_t b1) {
+  MmaAtom<Element>::Op::fma(d[0], d[1], d[2], d[3], a[0], a[1], a[2], a[3], b0, b1, d[0], d[1], d[2],
+                            d[3]);
+}
+
+}  // namespace detail
+
+template <typename Traits>
+__global__ void __launch_bounds__(Traits::kThreads, 1)
+splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
+  using Element = typename Traits::Element;
+  constexpr int kBlockM = Traits::kBlockM;
+  constexpr int kBlockN = Traits::kBlockN;
+  constexpr int kStages = Traits::kStages;
+  constexpr int kThreads = Traits::kThreads;
+  constexpr int kRowStride = Traits::kRowStride;
+  constexpr int kPRowStride = Traits::kPRowStride;
+  constexpr int kWarpsM = Traits::kWarpsM;
+  constexpr int kWarpsN = Traits::kWarpsN;
+  constexpr int kWarpTokens = Traits::kWarpTokens;
+  constexpr int kNTilesS = Traits::kNTilesS;
+  constexpr int kMSlabs = Traits::kMSlabs;
+  constexpr int kWarpCols = Traits::kWarpCols;
+  constexpr int kNTilesO = Traits::kNTilesO;
+
+  const int m_block = blockIdx.x;
+  const int kv_head = blockIdx.y;
+  const SchedulerMetadataRow meta =
+      reinterpret_cast<const SchedulerMetadataRow*>(params.scheduler_metadata)[blockIdx.z];
+  if (meta.begin_batch > meta.end_batch) return;
+
+  extern __shared__ __align__(128) char smem[];
+  Element* sQ = reinterpret_cast<Element*>(smem + Traits::kSmemQOffset);    // (kBlockM, kRowStride)
+  Element* sKV = reinterpret_cast<Element*>(smem + Traits::kSmemKVOffset);  // (kStages, kBlockN, kRowStride)
+  Element* sP = reinterpret_cast<Element*>(smem + Traits::kSmemPOffset);    // (kBlockM, kPRowStride)
+  float* sRedMax = reinterpret_cast<float*>(smem + Traits::kSmemRedOffset);  // (kWarpsN, kBlockM)
+  float* sRedSum = sRedMax + kWarpsN * kBlockM;                              // (kWarpsN, kBlockM)
+  float* sScale = reinterpret_cast<float*>(smem + Traits::kSmemRowOffset);   // (kBlockM)
+  float* sInvSum = sScale + kBlockM;                                          // (kBlockM)
+  float* sLse = sInvSum + kBlockM;                                            // (kBlockM)
+
+  const int tid = threadIdx.x;
+  const int warp = tid / 32;
+  const int lane = tid % 32;
+  const int warp_m = warp % kWarpsM;
+  const int warp_n = warp / kWarpsM;
+  const int quad_row = lane / 4;  // row within an m16n8 accumulator fragment (and +8)
+  const int quad_col = 2 * (lane % 4);
+
+  // The two S rows of this thread (block-local) and their causal visibility.
+  int s_row[2] = {warp_m * 16 + quad_row, warp_m * 16 + quad_row + 8};
+  const int rows_per_kv = params.rows_per_kv;
+  const int row_base = m_block * kBlockM;
+
+  const Element* q_base = reinterpret_cast<const Element*>(params.q);
+  const Element* k_base = reinterpret_cast<const Element*>(params.k_cache) + kv_head * params.k_head_stride;
+
+  for (int batch_idx = meta.begin_batch; batch_idx <= meta.end_batch; ++batch_idx) {
+    const int seqlen = params.seqlens_k[batch_idx];
+    const int num_blocks = (seqlen + kScheduleBlockTokens - 1) / kScheduleBlockTokens;
+    const int begin_block = batch_idx == meta.begin_batch ? meta.begin_block : 0;
+    const int end_block = batch_idx == meta.end_batch ? meta.end_block : num_blocks;
+    if (begin_block >= end_block && num_blocks > 0) continue;  // nothing of this sequence here
+    const int first_slot = params.num_splits_prefix[batch_idx];
+    const bool is_split = params.num_splits_prefix[batch_idx + 1] - first_slot > 1;
+    const int chunk = params.deterministic_chunk_blocks;
+    int split_ordinal = batch_idx == meta.begin_batch ? meta.begin_split : 0;
+    const int* block_table = params.block_table + batch_idx * params.block_table_batch_stride;
+
+    // Visible tokens of each S row: [0, limit). Causal rows see up to seqlen - s_q + s.
+    int limit[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int s_idx = min(row_base + s_row[r], rows_per_kv - 1) / params.heads_per_kv;
+      limit[r] = params.is_causal ? max(0, seqlen - params.seqlen_q + s_idx + 1) : seqlen;
+    }
+
+    int piece_begin = begin_block;
+    do {
+      const int piece_end = chunk > 0 ? min(end_block, (piece_begin / chunk + 1) * chunk) : end_block;
+      const int slot = first_slot + (chunk > 0 ? piece_begin / chunk : split_ordinal);
+      const int token_begin = piece_begin * kScheduleBlockTokens;
+      const int token_end = min(piece_end * kScheduleBlockTokens, seqlen);
+      const int num_tiles = token_end > token_begin ? (token_end - token_begin + kBlockN - 1) / kBlockN : 0;
+
+      __syncthreads();  // the previous piece is done with every shared buffer
+
+      // Q rows of this m_block: row r -> (s, h) = (r / heads_per_kv, kv_head * heads_per_kv + r % heads_per_kv).
+      for (int r = tid / Traits::kLoadThreadsPerRow; r < kBlockM; r += kThreads / Traits::kLoadThreadsPerRow) {
+        const int row = row_base + r;
+        const bool valid = row < rows_per_kv;
+        const int s_idx = valid ? row / params.heads_per_kv : 0;
+        const int h_idx = valid ? kv_head * params.heads_per_kv + row % params.heads_per_kv : 0;
+        const Element* src = q_base + batch_idx * params.q_batch_stride + s_idx * params.q_seq_stride +
+                             h_idx * params.q_head_stride;
+#pragma unroll
+        for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
+          const int col = (c * Traits::kLoadThreadsPerRow + tid % Traits::kLoadThreadsPerRow) * 8;
+          detail::cp_async_zfill(sQ + r * kRowStride + col, src + col, valid);
+        }
+      }
+
+      auto load_kv_tile = [&](int tile, int stage) {
+        Element* dst = sKV + stage * Traits::kSmemKVStageElems;
+        const int tile_token = token_begin + tile * kBlockN;
+        for (int r = tid / Traits::kLoadThreadsPerRow; r < kBlockN; r += kThreads / Traits::kLoadThreadsPerRow) {
+          const int token = tile_token + r;
+          const bool valid = token < token_end;
+          const Element* src = k_base;
+          if (valid) {
+            const int page = block_table[token / params.page_block_size];
+            src += int64_t(page) * params.k_block_stride + (token % params.page_block_size) * params.k_token_stride;
+          }
+#pragma unroll
+          for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
+            const int col = (c * Traits::kLoadThreadsPerRow + tid % Traits::kLoadThreadsPerRow) * 8;
+            detail::cp_async_zfill(dst + r * kRowStride + col, src + col, valid);
+          }
+        }
+      };
+
+#pragma unroll
+      for (int stage = 0; stage < kStages - 1; ++stage) {
+        if (stage < num_tiles) load_kv_tile(stage, stage);
+        cute::cp_async_fence();
+      }
+
+      float o_acc[kMSlabs][kNTilesO][4];
+#pragma unroll
+      for (int ms = 0; ms < kMSlabs; ++ms)
+#pragma unroll
+        for (int nt = 0; nt < kNTilesO; ++nt)
+#pragma unroll
+          for (int i = 0; i < 4; ++i) o_acc[ms][nt][i] = 0.f;
+      float row_max[2] = {-INFINITY, -INFINITY};  // raw (unscaled) S units
+      float row_sum[2] = {0.f, 0.f};
+
+      for (int tile = 0; tile < num_tiles; ++tile) {
+        cute::cp_async_wait<kStages - 2>();
+        __syncthreads();  // tile `tile` visible to all; stage of tile-1 free for reuse
+        if (tile + kStages - 1 < num_tiles) load_kv_tile(tile + kStages - 1, (tile + kStages - 1) % kStages);
+        cute::cp_async_fence();
+
+        const Element* sK = sKV + (tile % kStages) * Traits::kSmemKVStageElems;
+        const int tile_token = token_begin + tile * kBlockN;
+
+        // ---- phase A: S = Q K^T for this warp's 16 rows x kWarpTokens tokens ----
+        float s_acc[kNTilesS][4];
+#pragma unroll
+        for (int nt = 0; nt < kNTilesS; ++nt)
+#pragma unroll
+          for (int i = 0; i < 4; ++i) s_acc[nt][i] = 0.f;
+        const Element* sQ_warp = sQ + (warp_m * 16 + lane % 16) * kRowStride + (lane / 16) * 8;
+        const Element* sK_warp = sK + (warp_n * kWarpTokens + (lane / 16) * 8 + lane % 8) * kRowStride +
+                                 ((lane / 8) % 2) * 8;
+#pragma unroll
+        for (int kk = 0; kk < Traits::kKStepsQK; ++kk) {
+          uint32_t a[4];
+          detail::ldsm_x4(sQ_warp + kk * 16, a[0], a[1], a[2], a[3]);
+#pragma unroll
+          for (int nt = 0; nt + 1 < kNTilesS; nt += 2) {
+            uint32_t b[4];
+            detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b[0], b[1], b[2], b[3]);
+            detail::mma_16x8x16<Element>(s_acc[nt], a, b[0], b[1]);
+            detail::mma_16x8x16<Element>(s_acc[nt + 1], a, b[2], b[3]);
+          }
+          if constexpr (kNTilesS % 2 == 1) {
+            uint32_t b[2];
+            detail::ldsm_x2(sK_warp + (kNTilesS - 1) * 8 * kRowStride - (lane / 16) * 8 * kRowStride + kk * 16,
+                            b[0], b[1]);
+            detail::mma_16x8x16<Element>(s_acc[kNTilesS - 1], a, b[0], b[1]);
+          }
+        }
+
+        // Mask tokens a row cannot see (past the piece, past the sequence, causal) to -inf.
+        float tile_max[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int nt = 0; nt < kNTilesS; ++nt) {
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            const int token = tile_token + warp_n * kWarpTokens + nt * 8 + quad_col + (i & 1);
+            const int r = i / 2;
+            if (token >= limit[r] || token >= token_end) s_acc[nt][i] = -INFINITY;
+            tile_max[r] = fmaxf(tile_max[r], s_acc[nt][i]);
+          }
+        }
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 1));
+          tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 2));
+        }
+        if (lane % 4 == 0) {
+          sRedMax[warp_n * kBlockM + s_row[0]] = tile_max[0];
+          sRedMax[warp_n * kBlockM + s_row[1]] = tile_max[1];
+        }
+        __syncthreads();
+
+        // ---- phase B: online softmax ----
+        float scale[2];
+        float max_scaled[2];
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          float new_max = row_max[r];
+#pragma unroll
+          for (int w = 0; w < kWarpsN; ++w) new_max = fmaxf(new_max, sRedMax[w * kBlockM + s_row[r]]);
+          // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
+          max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
+          scale[r] = detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]);
+          row_max[r] = new_max;
+        }
+        float part_sum[2] = {0.f, 0.f};
+#pragma unroll
+        for (int nt = 0; nt < kNTilesS; ++nt) {
+          float p[4];
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            p[i] = detail::fast_exp2(s_acc[nt][i] * params.softmax_scale_log2 - max_scaled[i / 2]);
+            part_sum[i / 2] += p[i];
+          }
+          const int col = warp_n * kWarpTokens + nt * 8 + quad_col;
+          *reinterpret_cast<uint32_t*>(sP + s_row[0] * kPRowStride + col) = detail::pack_two<Element>(p[0], p[1]);
+          *reinterpret_cast<uint32_t*>(sP + s_row[1] * kPRowStride + col) = detail::pack_two<Element>(p[2], p[3]);
+        }
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          part_sum[r] += __shfl_xor_sync(0xffffffff, part_sum[r], 1);
+          part_sum[r] += __shfl_xor_sync(0xffffffff, part_sum[r], 2);
+        }
+        if (lane % 4 == 0) {
+          sRedSum[warp_n * kBlockM + s_row[0]] = part_sum[0];
+          sRedSum[warp_n * kBlockM + s_row[1]] = part_sum[1];
+          if (warp_n == 0) {
+            sScale[s_row[0]] = scale[0];
+            sScale[s_row[1]] = scale[1];
+          }
+        }
+        __syncthreads();
+
+        // ---- phase C: O = O * scale + P V ----
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          float tile_sum = 0.f;
+#pragma unroll
+          for (int w = 0; w < kWarpsN; ++w) tile_sum += sRedSum[w * kBlockM + s_row[r]];
+          row_sum[r] = row_sum[r] * scale[r] + tile_sum;
+        }
+#pragma unroll
+        for (int ms = 0; ms < kMSlabs; ++ms) {
+          const float scale_lo = sScale[ms * 16 + quad_row];
+          const float scale_hi = sScale[ms * 16 + quad_row + 8];
+#pragma unroll
+          for (int nt = 0; nt < kNTilesO; ++nt) {
+            o_acc[ms][nt][0] *= scale_lo;
+            o_acc[ms][nt][1] *= scale_lo;
+            o_acc[ms][nt][2] *= scale_hi;
+            o_acc[ms][nt][3] *= scale_hi;
+          }
+        }
+        const Element* sP_thread = sP + (lane % 16) * kPRowStride + (lane / 16) * 8;
+        const Element* sV_thread = sK + (lane % 8 + ((lane / 8) % 2) * 8) * kRowStride + warp * kWarpCols +
+                                   (lane / 16) * 8;
+#pragma unroll
+        for (int kt = 0; kt < Traits::kKStepsPV; ++kt) {
+          uint32_t a[kMSlabs][4];
+#pragma unroll
+          for (int ms = 0; ms < kMSlabs; ++ms) {
+            detail::ldsm_x4(sP_thread + ms * 16 * kPRowStride + kt * 16, a[ms][0], a[ms][1], a[ms][2], a[ms][3]);
+          }
+#pragma unroll
+          for (int nt = 0; nt < kNTilesO; nt += 2) {
+            uint32_t b[4];
+            detail::ldsm_x4_trans(sV_thread + kt * 16 * kRowStride + nt * 8, b[0], b[1], b[2], b[3]);
+#pragma unroll
+            for (int ms = 0; ms < kMSlabs; ++ms) {
+              detail::mma_16x8x16<Element>(o_acc[ms][nt], a[ms], b[0], b[1]);
+              detail::mma_16x8x16<Element>(o_acc[ms][nt + 1], a[ms], b[2], b[3]);
+            }
+          }
+        }
+      }
+      cute::cp_async_wait<0>();  // no copy into a buffer the next piece reuses is left in flight
+
+      // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
+      if (warp_n == 0 && lane % 4 == 0) {
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const bool seen = row_sum[r] > 0.f;
+          sInvSum[s_row[r]] = seen ? 1.f / row_sum[r] : 0.f;
+          // An empty row: lse +inf in the final output (FlashMLA's convention), -inf in a partial
+          // so that the combine gives it zero weight.
+          sLse[s_row[r]] = seen ? row_max[r] * params.softmax_scale + logf(row_sum[r])
+                                : (is_split ? -INFINITY : INFINITY);
+        }
+      }
+      __syncthreads();
+
+#pragma unroll
+      for (int ms = 0; ms < kMSlabs; ++ms) {
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+          const int local_row = ms * 16 + quad_row + half * 8;
+          const int row = row_base + local_row;
+          if (row >= rows_per_kv) continue;
+          const float inv_sum = sInvSum[local_row];
+          if (!is_split) {
+            const int s_idx = row / params.heads_per_kv;
+            const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
+            Element* out = reinterpret_cast<Element*>(params.out) + batch_idx * params.out_batch_stride +
+                           s_idx * params.out_seq_stride + h_idx * params.out_head_stride + warp * kWarpCols +
+                           quad_col;
+#pragma unroll
+            for (int nt = 0; nt < kNTilesO; ++nt) {
+              *reinterpret_cast<uint32_t*>(out + nt * 8) = detail::pack_two<Element>(
+                  o_acc[ms][nt][half * 2] * inv_sum, o_acc[ms][nt][half * 2 + 1] * inv_sum);
+            }
+          } else {
+            float* out = params.out_accum +
+                         ((int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row) * kHeadDimV +
+                         warp * kWarpCols + quad_col;
+#pragma unroll
+            for (int nt = 0; nt < kNTilesO; ++nt) {
+              *reinterpret_cast<float2*>(out + nt * 8) =
+                  make_float2(o_acc[ms][nt][half * 2] * inv_sum, o_acc[ms][nt][half * 2 + 1] * inv_sum);
+            }
+          }
+        }
+      }
+      if (tid < kBlockM && row_base + tid < rows_per_kv) {
+        const int row = row_base + tid;
+        if (!is_split) {
+          const int s_idx = row / params.heads_per_kv;
+          const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
+          params.lse[(int64_t(batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = sLse[tid];
+        } else {
+          params.lse_accum[(int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row] = sLse[tid];
+        }
+      }
+
+      piece_begin = piece_end;
+      ++split_ordinal;
+    } while (piece_begin < end_block);
+  }
+}
+
+template <typename Element, Target kTarget, int kBlockM>
+void SplitKVDecode<Element, kTarget, kBlockM>::launch(const DecodeParams& params, cudaStream_t stream) {
+  using Traits = KernelTraits<Element, kTarget, kBlockM>;
+  auto kernel = splitkv_decode_kernel<Traits>;
+  FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Traits::kSmemBytes));
+  const int num_m_blocks = (params.rows_per_kv + kBlockM - 1) / kBlockM;
+  dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
+  kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params);
+}
+
+template <typename Element, Target kTarget, int kBlockM>
+int SplitKVDecode<Element, kTarget, kBlockM>::smem_bytes() {
+  return KernelTraits<Element, kTarget, kBlockM>::kSmemBytes;
+}
+
+template <typename Element, Target kTarget, int kBlockM>
+int SplitKVDecode<Element, kTarget, kBlockM>::max_ctas_per_sm() {
+  using Traits = KernelTraits<Element, kTarget, kBlockM>;
+  auto kernel = splitkv_decode_kernel<Traits>;
+  FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Traits::kSmemBytes));
+  int ctas = 0;
+  FLASH_MLA_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&ctas, kernel, Traits::kThreads, Traits::kSmemBytes));
+  return ctas;
+}
+
+}  // namespace flash_mla::sm8x

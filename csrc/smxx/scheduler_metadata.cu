@@ -1,0 +1,100 @@
+#include "scheduler_metadata.h"
+
+#include <climits>
+
+#include "../common/decode_params.h"
+
+namespace flash_mla {
+namespace {
+
+constexpr int kSchedulerThreads = 256;
+
+__device__ __forceinline__ int num_schedule_blocks(int seqlen) {
+  return (seqlen + kScheduleBlockTokens - 1) / kScheduleBlockTokens;
+}
+
+// One CTA. The cost reduction is parallel; the greedy walk over (part, sequence) is serial and
+// O(num_sm_parts + batch), a few microseconds for thousands of sequences.
+__global__ void __launch_bounds__(kSchedulerThreads)
+scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_sm_parts,
+                          int chunk_blocks, SchedulerMetadataRow* __restrict__ metadata,
+                          int* __restrict__ num_splits_prefix) {
+  __shared__ int s_partial_cost[kSchedulerThreads];
+  int cost = 0;
+  for (int i = threadIdx.x; i < batch; i += kSchedulerThreads) {
+    cost += num_schedule_blocks(seqlens_k[i]) + kScheduleFixedCostBlocks;
+  }
+  s_partial_cost[threadIdx.x] = cost;
+  __syncthreads();
+  for (int stride = kSchedulerThreads / 2; stride > 0; stride /= 2) {
+    if (threadIdx.x < stride) s_partial_cost[threadIdx.x] += s_partial_cost[threadIdx.x + stride];
+    __syncthreads();
+  }
+  if (threadIdx.x != 0) return;
+
+  const int total_cost = s_partial_cost[0];
+  const int payload = (total_cost + num_sm_parts - 1) / num_sm_parts + kScheduleFixedCostBlocks;
+  const bool deterministic = chunk_blocks > 0;
+
+  int batch_idx = 0;   // sequence being walked
+  int block_idx = 0;   // next schedule block of that sequence
+  int split_idx = 0;   // ordinal of the piece starting at (batch_idx, block_idx)
+  int prefix = 0;
+  num_splits_prefix[0] = 0;
+  for (int part = 0; part < num_sm_parts; ++part) {
+    SchedulerMetadataRow row;
+    row.begin_batch = batch_idx;
+    row.begin_block = block_idx;
+    row.begin_split = split_idx;
+    row.reserved[0] = row.reserved[1] = row.reserved[2] = 0;
+    // The last part takes whatever is left, so every sequence is always covered.
+    int remain = part == num_sm_parts - 1 ? INT_MAX : payload;
+    while (batch_idx < batch) {
+      const int num_blocks = num_schedule_blocks(seqlens_k[batch_idx]);
+      const int rest = num_blocks - block_idx;
+      if (remain >= rest + kScheduleFixedCostBlocks) {
+        remain -= rest + kScheduleFixedCostBlocks;
+        if (deterministic) {
+          const int chunks = (num_blocks + chunk_blocks - 1) / chunk_blocks;
+          prefix += chunks > 1 ? chunks : 1;
+        } else {
+          prefix += split_idx + 1;
+        }
+        num_splits_prefix[batch_idx + 1] = prefix;
+        ++batch_idx;
+        block_idx = 0;
+        split_idx = 0;
+        continue;
+      }
+      int cut = block_idx + remain - kScheduleFixedCostBlocks;
+      if (deterministic) {  // nearest chunk boundary; block_idx is one already
+        cut = (cut + chunk_blocks / 2) / chunk_blocks * chunk_blocks;
+      }
+      if (cut > block_idx && cut < num_blocks) {
+        block_idx = cut;
+        ++split_idx;
+      }
+      break;
+    }
+    if (block_idx > 0) {
+      row.end_batch = batch_idx;
+      row.end_block = block_idx;
+    } else {
+      row.end_batch = batch_idx - 1;
+      row.end_block = batch_idx > 0 ? num_schedule_blocks(seqlens_k[batch_idx - 1]) : 0;
+    }
+    metadata[part] = row;
+  }
+}
+
+}  // namespace
+
+void launch_scheduler_metadata(const int* seqlens_k, int batch, int num_sm_parts,
+                               int deterministic_chunk_blocks, int* metadata,
+                               int* num_splits_prefix, cudaStream_t stream) {
+  scheduler_metadata_kernel<<<1, kSchedulerThreads, 0, stream>>>(
+      seqlens_k, batch, num_sm_parts, deterministic_chunk_blocks,
+      reinterpret_cast<SchedulerMetadataRow*>(metadata), num_splits_prefix);
+}
+
+}  // namespace flash_mla

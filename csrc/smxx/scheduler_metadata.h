@@ -1,0 +1,17 @@
+// Split-KV tile scheduler: decides, on the device, which CTA column ("SM part") processes which
+// contiguous range of (sequence, schedule block) work, so that every part gets the same number of
+// KV tiles whatever the sequence lengths. Arch-agnostic; compiled into every kernel-family module.
+#pragma once
+
+#include <cuda_runtime.h>
+
+namespace flash_mla {
+
+// seqlens_k: (batch,) int32 on the device. Writes metadata (num_sm_parts, kSchedulerMetadataInts)
+// and num_splits_prefix (batch + 1). deterministic_chunk_blocks > 0 places split boundaries only at
+// multiples of that many schedule blocks, so each sequence's splits depend on its length alone.
+void launch_scheduler_metadata(const int* seqlens_k, int batch, int num_sm_parts,
+                               int deterministic_chunk_blocks, int* metadata,
+                               int* num_splits_prefix, cudaStream_t stream);
+
+}  // namespace flash_mla

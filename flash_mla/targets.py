@@ -1,0 +1,127 @@
+"""Which kernel variant runs on which GPU, and loading the extension module that holds it.
+
+A variant is a kernel family compiled with one target's tile configuration (see
+csrc/sm8x/tile_configs.h). Each lives in its own extension module, flash_mla._<variant>, built
+only when FLASH_MLA_CUDA_ARCHS asked for it (setup.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+
+import torch
+
+# Ampere-class variants, with the shared memory per block their tiles assume.
+SM8X_VARIANTS = {"sm80": 163 * 1024, "sm86": 99 * 1024, "sm89": 99 * 1024}
+VARIANTS = tuple(SM8X_VARIANTS)
+FORCE_VARIANT_ENV = "FLASH_MLA_FORCE_VARIANT"
+
+_local = threading.local()
+
+
+class UnsupportedDeviceError(RuntimeError):
+    """The GPU (or its absence) cannot run any flash-mla kernel."""
+
+
+def native_variant(capability: tuple[int, int]) -> str:
+    """The variant a GPU of this compute capability runs by default.
+
+    8.0 -> sm80 (A100, 163 KB tiles); 8.6/8.7 -> sm86 (GA10x, Orin); 8.9 -> sm89 (AD10x);
+    9.0 -> sm80 until the Hopper kernel family lands (its SASS is built for sm_90);
+    10.x/11.x -> sm80 through its embedded compute_80 PTX (>= 227 KB shared memory);
+    12.x -> sm86 through its compute_86 PTX (consumer Blackwell: 99 KB per block).
+    """
+    major, minor = capability
+    if major == 8:
+        return {0: "sm80", 6: "sm86", 7: "sm86", 9: "sm89"}.get(minor, "sm86")
+    if major in (9, 10, 11):
+        return "sm80"
+    if major >= 12:
+        return "sm86"
+    raise UnsupportedDeviceError(
+        f"flash_mla needs an NVIDIA GPU of compute capability 8.0 or newer (Ampere and later); "
+        f"this one is {major}.{minor}"
+    )
+
+
+@contextlib.contextmanager
+def forced_variant(variant: str | None) -> Iterator[None]:
+    """Run `variant` instead of the GPU's native one inside the block (forward-compat testing).
+
+    An older target's variant runs on a newer GPU through its SASS (same major) or its embedded PTX,
+    which is how the H100 validates the sm80/sm86/sm89 code paths.
+    """
+    if variant is not None and variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    previous = getattr(_local, "variant", None)
+    _local.variant = variant
+    try:
+        yield
+    finally:
+        _local.variant = previous
+
+
+def _required_capability(variant: str) -> tuple[int, int]:
+    return (int(variant[2]), int(variant[3]))
+
+
+def select_variant(device: torch.device) -> str:
+    """The variant to run on `device`: forced (context or FLASH_MLA_FORCE_VARIANT), else native."""
+    capability = torch.cuda.get_device_capability(device)
+    forced = getattr(_local, "variant", None) or os.environ.get(FORCE_VARIANT_ENV) or None
+    if forced is None:
+        return native_variant(capability)
+    if forced not in VARIANTS:
+        raise ValueError(f"{FORCE_VARIANT_ENV} must be one of {VARIANTS}, got {forced!r}")
+    if capability < _required_capability(forced):
+        raise UnsupportedDeviceError(
+            f"variant {forced} needs compute capability >= {'.'.join(map(str, _required_capability(forced)))}, "
+            f"this GPU is {capability[0]}.{capability[1]}"
+        )
+    smem = torch.cuda.get_device_properties(device).shared_memory_per_block_optin
+    if smem < SM8X_VARIANTS[forced]:
+        raise UnsupportedDeviceError(
+            f"variant {forced} needs {SM8X_VARIANTS[forced] // 1024} KB of shared memory per block, "
+            f"this GPU offers {smem // 1024} KB"
+        )
+    return forced
+
+
+@lru_cache(maxsize=None)
+def load_variant(variant: str):
+    """Import flash_mla._<variant> (registering its torch ops) and the ops' fake implementations."""
+    try:
+        module = importlib.import_module(f"flash_mla._{variant}")
+    except ImportError as error:
+        raise UnsupportedDeviceError(
+            f"flash_mla was built without the {variant} kernels ({error}); rebuild with FLASH_MLA_CUDA_ARCHS "
+            f"including {variant[2:]}"
+        ) from error
+    from . import ops
+
+    ops.register_fakes(variant)
+    return module
+
+
+def built_variants() -> list[str]:
+    """Variants whose extension module is importable in this installation."""
+    found = []
+    for variant in VARIANTS:
+        try:
+            load_variant(variant)
+        except UnsupportedDeviceError:
+            continue
+        found.append(variant)
+    return found
+
+
+def require_cuda_device(device: torch.device) -> None:
+    if device.type != "cuda":
+        raise ValueError(f"flash_mla runs on CUDA tensors; got tensors on {device}")
+    if not torch.cuda.is_available():
+        raise UnsupportedDeviceError("flash_mla needs a CUDA GPU, and torch sees none")
