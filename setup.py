@@ -67,7 +67,6 @@ SM8X_TARGETS = {
 def sm8x_extensions(archs: list[str]) -> list[CUDAExtension]:
     common_nvcc = [
         "-O3",
-        "-std=c++17",
         "--expt-relaxed-constexpr",
         "-lineinfo",
         f"--threads={os.environ.get('NVCC_THREADS', '2')}",
@@ -90,7 +89,7 @@ def sm8x_extensions(archs: list[str]) -> list[CUDAExtension]:
                 name=f"flash_mla._{variant}",
                 sources=sources,
                 include_dirs=[str(ROOT / "csrc"), cutlass_include()],
-                extra_compile_args={"cxx": ["-O3", "-std=c++17", *defines], "nvcc": common_nvcc + codes + defines},
+                extra_compile_args={"cxx": ["-O3", *defines], "nvcc": common_nvcc + codes + defines},
             )
         )
     return extensions

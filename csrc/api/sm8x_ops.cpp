@@ -5,6 +5,8 @@
 //
 // The Python layer (flash_mla/) validates arguments first and raises errors that name them; the
 // checks here are the backstop for direct torch.ops calls.
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>

@@ -1,0 +1,153 @@
+"""flash-mla decode speed on the standard grid, as a share of the roofline measured in the same run,
+beside the peers when they are installed.
+
+    python benchmarks/bench_decode.py [--variants sm80,sm86,sm89] [--dtype bf16] \
+        [--peers-dir .peers --peers upstream_bf16,flashinfer_fa2_bf16] [--quick]
+
+Grid and method as ../shared/anchors.md: b=128, h_kv=1, page 64, causal, s_k in {4096, 8192} fixed or
+varlen (uniform in [s_k/2, s_k], one seeded draw), h_q in {16, 64, 128}, s_q in {1, 2}; median of 50
+launches after a 256 MiB L2 flush; metadata computed outside the timed region. A variant other than
+the GPU's native one runs through flash_mla.forced_variant (forward-compat). Peers come from the
+prebuilt harness (bench_anchors.make_impl) and see the same inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from mla_reference import DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode  # noqa: E402
+from timing import copy_bandwidth_gbs, matmul_tflops, time_cuda_ms  # noqa: E402
+
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def grid(quick: bool):
+    rows = []
+    for seqlen_k in (4096, 8192):
+        for varlen in (False, True):
+            for h_q in (16, 64, 128):
+                for s_q in (1, 2):
+                    if quick and (varlen or seqlen_k == 4096):
+                        continue
+                    rows.append((seqlen_k, varlen, h_q, s_q))
+    return rows
+
+
+def ours(variant: str):
+    import flash_mla
+
+    native = flash_mla.native_variant(torch.cuda.get_device_capability())
+
+    def prepare(inputs):
+        s_q, h_q = inputs.q.shape[1], inputs.q.shape[2]
+        ctx = flash_mla.forced_variant(variant) if variant != native else contextlib.nullcontext()
+        with ctx:
+            meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
+
+        def run():
+            with ctx:
+                return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
+                                                        inputs.cache_seqlens, 512, meta, splits, causal=True)
+        return run
+
+    return prepare, 64
+
+
+def peer(name: str, peers_dir: str):
+    sys.path.insert(0, peers_dir)
+    import bench_anchors
+
+    prepare_peer, page = bench_anchors.make_impl(torch, name, str(Path(peers_dir) / "prebuilt"))
+
+    def prepare(inputs):
+        return prepare_peer(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, True)
+
+    return prepare, page
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", default="sm80,sm86,sm89")
+    parser.add_argument("--dtype", choices=list(DTYPES), default="bf16")
+    parser.add_argument("--peers-dir", default=None)
+    parser.add_argument("--peers", default="")
+    parser.add_argument("--quick", action="store_true", help="only the s_k=8192 fixed-length rows")
+    parser.add_argument("--iters", type=int, default=50)
+    parser.add_argument("--json", default=None, help="write all numbers here")
+    args = parser.parse_args()
+
+    dtype = DTYPES[args.dtype]
+    bandwidth = copy_bandwidth_gbs()
+    tflops_peak = matmul_tflops(dtype=dtype)
+    print(f"{torch.cuda.get_device_name()}: copy {bandwidth:.0f} GB/s, {args.dtype} matmul {tflops_peak:.0f} TFLOP/s",
+          flush=True)
+    impls = {f"ours_{v}": (lambda v=v: ours(v)) for v in args.variants.split(",") if v}
+    for name in filter(None, args.peers.split(",")):
+        impls[name] = lambda name=name: peer(name, args.peers_dir)
+
+    results = {}
+    for impl_name, make in impls.items():
+        try:
+            prepare, page = make()
+        except Exception as error:  # a missing peer must not stop the others
+            print(f"{impl_name}: unavailable ({error})", flush=True)
+            continue
+        for seqlen_k, varlen, h_q, s_q in grid(args.quick):
+            case = DecodeCase(128, seqlen_k, h_q, s_q, varlen=varlen, page_block_size=page, dtype=dtype, seed=1234)
+            inputs = make_inputs(case, "cuda")
+            try:
+                run = prepare(inputs)
+                out, lse = run()
+                check = compare(out, lse, *reference_decode(inputs))
+                ms = time_cuda_ms(run, iters=args.iters)
+            except Exception as error:
+                print(f"{impl_name} {case.label()}: failed ({error})", flush=True)
+                continue
+            flops, nbytes = decode_flops_and_bytes(inputs)
+            results[(impl_name, seqlen_k, varlen, h_q, s_q)] = {
+                "ms": ms, "tflops": flops / ms / 1e9, "gbs": nbytes / ms / 1e6,
+                "pct_copy": 100 * nbytes / ms / 1e6 / bandwidth, "max_abs": check.max_abs, "ok": not check.failures,
+            }
+            del inputs, out, lse
+        print(f"{impl_name}: done", flush=True)
+
+    names = list(dict.fromkeys(k[0] for k in results))
+    print(f"\nms (% of copy bandwidth {bandwidth:.0f} GB/s | TFLOP/s); 'x' = accuracy check failed")
+    print(f"{'s_k':>5} {'lens':>6} {'h_q':>4} {'s_q':>3} " + " ".join(f"{n:>22}" for n in names))
+    for seqlen_k, varlen, h_q, s_q in grid(args.quick):
+        cells = []
+        for n in names:
+            r = results.get((n, seqlen_k, varlen, h_q, s_q))
+            if r is None:
+                cells.append(f"{'-':>22}")
+                continue
+            extra = f"{r['pct_copy']:.0f}%" if h_q * s_q <= 64 else f"{r['tflops']:.0f}T"
+            cells.append(f"{r['ms']:7.3f} ({extra:>5}){'x' if not r['ok'] else ' ':>1}".rjust(22))
+        print(f"{seqlen_k:>5} {'varlen' if varlen else 'fixed':>6} {h_q:>4} {s_q:>3} " + " ".join(cells))
+    if len(names) > 1:
+        for n in names[1:]:
+            ratios = [results[(names[0], *k)]["ms"] / results[(n, *k)]["ms"]
+                      for k in [(a, b, c, d) for a, b, c, d in grid(args.quick)]
+                      if (names[0], *k) in results and (n, *k) in results]
+            if ratios:
+                geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+                print(f"time {names[0]} / {n}: geomean {geo:.3f}, min {min(ratios):.3f}, max {max(ratios):.3f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"device": torch.cuda.get_device_name(), "copy_gbs": bandwidth,
+                                               "matmul_tflops": tflops_peak,
+                                               "rows": [dict(zip(("impl", "s_k", "varlen", "h_q", "s_q"), k), **v)
+                                                        for k, v in results.items()]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One device call: build every target, run the GPU test modules (forward-compat for the older
+# variants), then the benchmark grid beside the peers. Prints a short table last.
+#   STEPS="build test bench" bash benchmarks/device_session.sh
+# Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
+set -uo pipefail
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+STEPS=${STEPS:-"build test bench"}
+export PYTHONUNBUFFERED=1 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
+if [ -d .peers/whl ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/peers .peers/whl/*.whl &&
+  mkdir -p /tmp/peers/flashinfer/data/aot && cp -r .peers/prebuilt/flashinfer_aot/. /tmp/peers/flashinfer/data/aot/ &&
+  export PYTHONPATH=$PYTHONPATH:/tmp/peers
+fi
+nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader
+if [[ $STEPS == *build* ]]; then
+  start=$(date +%s)
+  MAX_JOBS=${MAX_JOBS:-16} FLASH_MLA_PTXAS_VERBOSE=1 python3 -m pip install --no-build-isolation --no-deps --no-index -v -e . \
+    > "$OUT/build.log" 2>&1 || { tail -50 "$OUT/build.log"; exit 1; }
+  echo "build: $(( $(date +%s) - start )) s"; grep -E "spill|registers" "$OUT/build.log" | sort | uniq -c | head -20
+fi
+if [[ $STEPS == *test* ]]; then
+  for v in sm80 sm86 sm89 sm90; do
+    start=$(date +%s)
+    FLASH_MLA_FORWARD_COMPAT=1 timeout 900 python3 -m pytest -q -x -p no:cacheprovider tests/test_flash_mla_$v.py ${PYTEST_ARGS:-} \
+      > "$OUT/test_$v.log" 2>&1
+    echo "test $v: rc=$? $(tail -1 "$OUT/test_$v.log") ($(( $(date +%s) - start )) s)"
+    grep -E "^FAILED|Error" "$OUT/test_$v.log" | head -5
+  done
+fi
+if [[ $STEPS == *bench* ]]; then
+  python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm80,sm86,sm89} --dtype ${DTYPE:-bf16} --peers-dir .peers \
+    --peers ${PEERS:-upstream_bf16,flashinfer_fa2_bf16} ${BENCH_ARGS:-} --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
+fi

@@ -1,0 +1,188 @@
+"""Reader of ci/matrix.json, the one definition of the build-and-test matrix.
+
+noxfile.py imports this module; workflows and scripts use its command line:
+
+    python ci/matrix.py github           # key=JSON lines for $GITHUB_OUTPUT (toolkits, targets, ...)
+    python ci/matrix.py get default_cuda # one value (cuda, archs, torch CUDA, sessions, ...)
+    python ci/matrix.py docker-args 13.0 # --build-arg list for docker/Dockerfile
+
+Everything derived from the JSON (image names, runner labels, test modules, the arch list that
+FLASH_MLA_CUDA_ARCHS receives) is derived here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MATRIX_FILE = ROOT / "ci" / "matrix.json"
+
+# Image names: the toolkit stage (what nox sessions run in) and the runtime stage (what users pull).
+DEV_IMAGE = "flash-mla-dev"
+RUNTIME_IMAGE = "flash-mla"
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    cuda: str  # "12.8": major.minor of nvcc
+    torch: str  # the torch release built for this CUDA (its PyPI wheel's CUDA major.minor matches)
+    base_image: str | None  # an nvidia/cuda devel image, or None: local Debian base + NVIDIA's PyPI wheels
+
+    @property
+    def tag(self) -> str:
+        return f"cu{self.cuda}"
+
+    @property
+    def major(self) -> int:
+        return int(self.cuda.split(".")[0])
+
+    def dev_image(self) -> str:
+        return f"{DEV_IMAGE}:{self.tag}"
+
+    def runtime_image(self) -> str:
+        return f"{RUNTIME_IMAGE}:{self.tag}"
+
+
+@dataclass(frozen=True)
+class Target:
+    sm: str  # "sm86": session suffix, runner label, test module suffix
+    arch: str  # "86" or "90a": one FLASH_MLA_CUDA_ARCHS entry
+    cc: tuple[int, int]  # the compute capability whose GPU runs the module for real
+    gpu: str  # example GPUs, for messages
+    min_cuda: str  # oldest nvcc that compiles this arch
+
+    @property
+    def test_module(self) -> str:
+        return f"tests/test_flash_mla_{self.sm}.py"
+
+    @property
+    def session(self) -> str:
+        return f"test-{self.sm}"
+
+
+@dataclass(frozen=True)
+class Matrix:
+    default_cuda: str
+    local_base_image: str
+    runner_labels: tuple[str, ...]
+    toolkits: tuple[Toolkit, ...]
+    targets: tuple[Target, ...]
+
+    def toolkit(self, cuda: str | None = None) -> Toolkit:
+        cuda = cuda or self.default_cuda
+        for tk in self.toolkits:
+            if tk.cuda == cuda:
+                return tk
+        raise KeyError(f"CUDA {cuda!r} is not in ci/matrix.json (have: {', '.join(self.cudas)})")
+
+    @property
+    def cudas(self) -> list[str]:
+        return [tk.cuda for tk in self.toolkits]
+
+    def target(self, sm: str) -> Target:
+        for t in self.targets:
+            if t.sm == sm:
+                return t
+        raise KeyError(f"target {sm!r} is not in ci/matrix.json")
+
+    def archs(self, cuda: str | None = None) -> str:
+        """FLASH_MLA_CUDA_ARCHS for a toolkit: every target that toolkit can compile."""
+        tk = self.toolkit(cuda)
+        return ";".join(t.arch for t in self.targets if version_tuple(t.min_cuda) <= version_tuple(tk.cuda))
+
+    def runs_on(self, target: Target) -> list[str]:
+        return [*self.runner_labels, target.sm]
+
+    def base_image(self, tk: Toolkit) -> str:
+        return tk.base_image or self.local_base_image
+
+    def runtime_base_image(self, tk: Toolkit) -> str:
+        # nvidia/cuda tags come as -devel- (toolkit) and -base- (CUDA runtime only) of one release and OS,
+        # so the runtime stage gets the same Python as the stage that built the wheel.
+        return tk.base_image.replace("-devel-", "-base-") if tk.base_image else self.local_base_image
+
+    def docker_build_args(self, tk: Toolkit) -> dict[str, str]:
+        return {
+            "BASE_IMAGE": self.base_image(tk),
+            "RUNTIME_IMAGE": self.runtime_base_image(tk),
+            "CUDA_VERSION": tk.cuda,
+            "TORCH_VERSION": tk.torch,
+            "FLASH_MLA_CUDA_ARCHS": self.archs(tk.cuda),
+        }
+
+
+def version_tuple(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+def load(path: Path = MATRIX_FILE) -> Matrix:
+    raw = json.loads(path.read_text())
+    return Matrix(
+        default_cuda=raw["default_cuda"],
+        local_base_image=raw["local_base_image"],
+        runner_labels=tuple(raw["runner_labels"]),
+        toolkits=tuple(Toolkit(**tk) for tk in raw["toolkits"]),
+        targets=tuple(Target(**{**t, "cc": tuple(t["cc"])}) for t in raw["targets"]),
+    )
+
+
+def github_outputs(m: Matrix) -> dict[str, object]:
+    """What workflows read with fromJSON(needs.matrix.outputs.<key>)."""
+    toolkits = [
+        {"cuda": tk.cuda, "torch": tk.torch, "tag": tk.tag, "local_base": tk.base_image is None}
+        for tk in m.toolkits
+    ]
+    targets = [{"sm": t.sm, "session": t.session, "runs-on": m.runs_on(t)} for t in m.targets]
+    return {
+        "default_cuda": m.default_cuda,
+        "toolkits": toolkits,
+        "targets": targets,
+        # GPU jobs: every target under every toolkit that can compile it.
+        "gpu_jobs": [
+            {"cuda": tk.cuda, "sm": t.sm, "session": t.session, "runs-on": m.runs_on(t)}
+            for tk in m.toolkits
+            for t in m.targets
+            if t.arch in m.archs(tk.cuda).split(";")
+        ],
+    }
+
+
+def main(argv: list[str]) -> int:
+    m = load()
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__)
+        return 0
+    cmd, args = argv[0], argv[1:]
+    if cmd == "github":
+        for key, value in github_outputs(m).items():
+            print(f"{key}={value if isinstance(value, str) else json.dumps(value, separators=(',', ':'))}")
+    elif cmd == "get":
+        key = args[0]
+        cuda = args[1] if len(args) > 1 else None
+        tk = m.toolkit(cuda)
+        values = {
+            "default_cuda": m.default_cuda,
+            "cudas": " ".join(m.cudas),
+            "torch": tk.torch,
+            "archs": m.archs(tk.cuda),
+            "dev_image": tk.dev_image(),
+            "runtime_image": tk.runtime_image(),
+            "base_image": m.base_image(tk),
+            "local_base_image": m.local_base_image,
+            "sessions": " ".join(t.session for t in m.targets),
+        }
+        print(values[key])
+    elif cmd == "docker-args":
+        tk = m.toolkit(args[0] if args else None)
+        print(" ".join(f"--build-arg={k}={v}" for k, v in m.docker_build_args(tk).items()))
+    else:
+        print(f"unknown command {cmd!r}\n{__doc__}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

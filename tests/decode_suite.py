@@ -1,0 +1,280 @@
+"""The GPU test suite every per-target module runs, and its script mode.
+
+A target module (tests/test_flash_mla_sm86.py, ...) sets VARIANT and star-imports this file: pytest
+then collects the tests below for that variant. The `variant` fixture skips, with a reason, unless
+the GPU natively runs the variant, or the forward-compat mode (FLASH_MLA_FORWARD_COMPAT=1 or
+pytest --forward-compat) asks to run it on a newer GPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+
+import pytest
+import torch
+
+from mla_reference import DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode
+
+FORWARD_COMPAT_ENV = "FLASH_MLA_FORWARD_COMPAT"
+# Compute capabilities whose native variant each test module checks.
+NATIVE_CAPABILITIES = {"sm80": {(8, 0)}, "sm86": {(8, 6), (8, 7)}, "sm89": {(8, 9)}, "sm90": {(9, 0)}}
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def forward_compat_requested(config=None) -> bool:
+    if config is not None and config.getoption("--forward-compat", default=False):
+        return True
+    return os.environ.get(FORWARD_COMPAT_ENV, "0") not in ("", "0")
+
+
+def gpu_plan(module_variant: str, forward_compat: bool) -> tuple[str | None, str]:
+    """(variant to force or None for native dispatch, skip reason or "")."""
+    if not torch.cuda.is_available():
+        return None, f"needs a CUDA GPU for the {module_variant} tests; none is visible"
+    capability = torch.cuda.get_device_capability()
+    name = torch.cuda.get_device_name()
+    native = NATIVE_CAPABILITIES[module_variant]
+    if capability in native:
+        return None, ""
+    wanted = " or ".join(f"{a}.{b}" for a, b in sorted(native))
+    found = f"found {name} ({capability[0]}.{capability[1]})"
+    if module_variant == "sm90" or not forward_compat:
+        hint = "" if module_variant == "sm90" else f"; set {FORWARD_COMPAT_ENV}=1 to run the {module_variant} variant on a newer GPU"
+        return None, f"needs compute capability {wanted}, {found}{hint}"
+    if capability < min(native):
+        return None, f"forward-compat needs a GPU newer than {wanted}, {found}"
+    return module_variant, ""
+
+
+@pytest.fixture
+def variant(request):
+    module_variant = request.module.VARIANT
+    forced, reason = gpu_plan(module_variant, forward_compat_requested(request.config))
+    if reason:
+        pytest.skip(reason)
+    import flash_mla
+
+    with flash_mla.forced_variant(forced):
+        yield module_variant
+
+
+def poison_allocator(nbytes: int) -> None:
+    """Fill soon-to-be-reused allocator memory with NaN, so unwritten outputs show up."""
+    torch.empty(nbytes // 4 + 1, dtype=torch.float32, device="cuda").fill_(float("nan"))
+
+
+def run_decode(inputs, api: str = "tensors", deterministic: bool | None = None):
+    import flash_mla
+
+    b, s_q, h_q, _ = inputs.q.shape
+    h_kv = inputs.k_cache.shape[2]
+    if api == "tensors":
+        meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q // h_kv, h_kv,
+                                                  deterministic=deterministic)
+    else:
+        meta, splits = flash_mla.get_mla_metadata(deterministic=deterministic)
+    poison_allocator(2 * inputs.q.numel() * 4)
+    return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, 512,
+                                            meta, splits, softmax_scale=inputs.softmax_scale, causal=inputs.causal)
+
+
+def check_case(case: DecodeCase, api: str = "tensors") -> None:
+    inputs = make_inputs(case, "cuda")
+    out, lse = run_decode(inputs, api)
+    torch.cuda.synchronize()
+    ref_out, ref_lse = reference_decode(inputs)
+    result = compare(out, lse, ref_out, ref_lse)
+    assert not result.failures, f"{case.label()}: " + "; ".join(result.failures)
+
+
+# ---- the parametrized grid ------------------------------------------------------------------
+def _cases() -> list[DecodeCase]:
+    cases = []
+    for h_q in (1, 3, 9, 16, 63, 64, 126, 128):  # one KV head: the fast path
+        for s_q in (1, 2):
+            cases.append(DecodeCase(4, 700, h_q, s_q, varlen=True))
+    for h_q, h_kv, s_q in ((16, 2, 1), (24, 3, 2), (64, 8, 1), (128, 8, 2)):  # upstream's 2, 3, 8 KV heads
+        cases.append(DecodeCase(3, 500, h_q, s_q, h_kv=h_kv, varlen=True))
+    for s_q in range(1, 9):
+        for causal in (True, False):
+            cases.append(DecodeCase(3, 333, 16, s_q, causal=causal))
+    for page in (16, 32, 64):
+        cases.append(DecodeCase(5, 1000, 16, 2, page_block_size=page, varlen=True))
+        cases.append(DecodeCase(2, 300, 128, 1, page_block_size=page, causal=False))
+    cases += [
+        DecodeCase(8, 200, 16, 1, varlen=True, zero_lengths=3),
+        DecodeCase(8, 200, 64, 2, varlen=True, zero_lengths=8),  # every sequence empty
+        DecodeCase(6, 3, 16, 4),  # shorter than s_q: some causal rows see no token
+        DecodeCase(2, 8192, 16, 1),  # few long sequences: many splits each
+        DecodeCase(1, 16384, 128, 2),
+        DecodeCase(32, 4096, 64, 2, varlen=True),
+        DecodeCase(132, 129, 16, 1, varlen=True, zero_lengths=20),  # more sequences than SM parts
+    ]
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", list(DTYPES), ids=list(DTYPES))
+@pytest.mark.parametrize("case", CASES, ids=[c.label()[:-5] for c in CASES])
+def test_decode_matches_reference(variant, case, dtype):
+    case.dtype = DTYPES[dtype]
+    case.seed = hash(case.label()) % 10_000
+    check_case(case)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_sched_meta_object_api(variant, dtype):
+    """Upstream's current form: get_mla_metadata() -> (FlashMLASchedMeta, None), filled on first use."""
+    check_case(DecodeCase(5, 900, 64, 2, varlen=True, zero_lengths=1, dtype=DTYPES[dtype], seed=7), api="object")
+
+
+@pytest.mark.gpu
+def test_metadata_reuse_across_layers(variant):
+    """One metadata object serves every layer of a step."""
+    import flash_mla
+
+    case = DecodeCase(4, 1500, 16, 1, varlen=True, seed=3)
+    meta, _ = flash_mla.get_mla_metadata()
+    for layer in range(3):
+        case.seed = 100 + layer
+        inputs = make_inputs(case, "cuda")
+        out, lse = flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens,
+                                                    512, meta, None, causal=True)
+        result = compare(out, lse, *reference_decode(inputs))
+        assert not result.failures, result.failures
+
+
+@pytest.mark.gpu
+def test_deterministic_mode_is_batch_invariant(variant):
+    """With deterministic=True a sequence's output is bitwise the same whatever its neighbours."""
+    target = DecodeCase(1, 9000, 16, 1, seed=11)
+    inputs = make_inputs(target, "cuda")
+    alone, _ = run_decode(inputs, deterministic=True)
+    crowd = make_inputs(DecodeCase(40, 3000, 16, 1, varlen=True, seed=12), "cuda")
+    # Put the target sequence first in a bigger batch that shares its cache.
+    q = torch.cat([inputs.q, crowd.q])
+    offset = inputs.k_cache.shape[0]
+    k_cache = torch.cat([inputs.k_cache, crowd.k_cache])
+    width = max(inputs.block_table.shape[1], crowd.block_table.shape[1])
+    table = torch.full((41, width), 2147480000, dtype=torch.int32, device="cuda")
+    table[:1, : inputs.block_table.shape[1]] = inputs.block_table
+    crowd_table = crowd.block_table.clone()
+    crowd_table[crowd_table != 2147480000] += offset
+    table[1:, : crowd.block_table.shape[1]] = crowd_table
+    lens = torch.cat([inputs.cache_seqlens, crowd.cache_seqlens])
+    batched = type(inputs)(q, k_cache, table, lens, inputs.softmax_scale, True)
+    together, _ = run_decode(batched, deterministic=True)
+    assert torch.equal(alone[0], together[0])
+    result = compare(together, _, *reference_decode(batched))
+    assert not result.failures, result.failures
+
+
+@pytest.mark.gpu
+def test_cuda_graph_capture_and_replay(variant):
+    import flash_mla
+
+    case = DecodeCase(8, 2000, 64, 2, varlen=True, seed=21)
+    inputs = make_inputs(case, "cuda")
+    s_q, h_q = inputs.q.shape[1], inputs.q.shape[2]
+    run_decode(inputs)  # load the module and warm up outside the capture
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
+        out, lse = flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
+                                                    inputs.cache_seqlens, 512, meta, splits, causal=True)
+    fresh = make_inputs(DecodeCase(8, 2000, 64, 2, varlen=True, seed=22), "cuda")
+    inputs.q.copy_(fresh.q)  # new queries and lengths, same buffers
+    inputs.cache_seqlens.copy_(torch.minimum(fresh.cache_seqlens, inputs.cache_seqlens))
+    graph.replay()
+    torch.cuda.synchronize()
+    result = compare(out, lse, *reference_decode(inputs))
+    assert not result.failures, result.failures
+
+
+@pytest.mark.gpu
+def test_torch_compile_and_opcheck(variant):
+    import flash_mla
+    from flash_mla import ops
+
+    case = DecodeCase(3, 800, 16, 2, varlen=True, seed=31)
+    inputs = make_inputs(case, "cuda")
+    meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, 32, 1)
+    decode_variant = flash_mla.targets.select_variant(inputs.q.device)
+    args = (inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, meta, splits, inputs.softmax_scale,
+            True, 0)
+    torch.library.opcheck(ops.op(decode_variant, "decode"), args,
+                          test_utils=("test_schema", "test_faketensor", "test_aot_dispatch_static"))
+
+    def step(q):
+        return flash_mla.flash_mla_with_kvcache(q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, 512,
+                                                meta, splits, causal=True)
+
+    out, lse = torch.compile(step)(inputs.q)
+    result = compare(out, lse, *reference_decode(inputs))
+    assert not result.failures, result.failures
+
+
+# ---- script mode ----------------------------------------------------------------------------
+BENCH_GRID = [(8192, 16, 1), (8192, 16, 2), (8192, 64, 1), (8192, 64, 2), (8192, 128, 1), (8192, 128, 2),
+              (4096, 16, 1), (4096, 64, 2), (4096, 128, 1), (4096, 128, 2)]
+
+
+def main(module_variant: str, argv: list[str] | None = None) -> int:
+    from timing import copy_bandwidth_gbs, time_cuda_ms
+
+    parser = argparse.ArgumentParser(description=f"flash-mla {module_variant} decode: accuracy and speed table")
+    parser.add_argument("--dtype", choices=list(DTYPES), default="bf16")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--varlen", action="store_true", help="lengths uniform in [s_k/2, s_k]")
+    parser.add_argument("--forward-compat", action="store_true",
+                        help=f"run the {module_variant} variant on a newer GPU (also {FORWARD_COMPAT_ENV}=1)")
+    args = parser.parse_args(argv)
+    forced, reason = gpu_plan(module_variant, args.forward_compat or forward_compat_requested())
+    if reason:
+        print(f"skipped: {reason}")
+        return 0
+    import flash_mla
+
+    dtype = DTYPES[args.dtype]
+    bandwidth = copy_bandwidth_gbs()
+    print(f"{torch.cuda.get_device_name()}: copy bandwidth {bandwidth:.0f} GB/s; variant {module_variant}"
+          f"{' (forward-compat)' if forced else ''}; {args.dtype}")
+    print(f"{'config':<44} {'max abs':>9} {'max rel':>9} {'lse err':>9} {'ms':>8} {'TFLOP/s':>8} {'GB/s':>7} {'%copy':>6}")
+    free = torch.cuda.mem_get_info()[0]
+    status = 0
+    with flash_mla.forced_variant(forced) if forced else contextlib.nullcontext():
+        for seqlen_k, h_q, s_q in BENCH_GRID:
+            batch = args.batch
+            while batch > 1 and batch * seqlen_k * 576 * 2 * 3 > free:  # consumer GPUs: fewer sequences
+                batch //= 2
+            case = DecodeCase(batch, seqlen_k, h_q, s_q, varlen=args.varlen, dtype=dtype, seed=seqlen_k + h_q + s_q)
+            inputs = make_inputs(case, "cuda")
+            meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
+
+            def run(inputs=inputs, meta=meta, splits=splits):
+                return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
+                                                        inputs.cache_seqlens, 512, meta, splits, causal=True)
+
+            out, lse = run()
+            result = compare(out, lse, *reference_decode(inputs))
+            ms = time_cuda_ms(run)
+            flops, nbytes = decode_flops_and_bytes(inputs)
+            gbs = nbytes / ms / 1e6
+            mark = "" if not result.failures else "  FAIL: " + "; ".join(result.failures)
+            status |= bool(result.failures)
+            print(f"{case.label():<44} {result.max_abs:>9.2e} {result.max_rel:>9.2e} {result.lse_max_abs:>9.2e} "
+                  f"{ms:>8.3f} {flops / ms / 1e9:>8.1f} {gbs:>7.0f} {100 * gbs / bandwidth:>5.1f}%{mark}")
+            del inputs, out, lse
+    return status
+
+
+def script(module_variant: str) -> None:
+    sys.exit(main(module_variant))

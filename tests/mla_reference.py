@@ -1,0 +1,180 @@
+"""Reference MLA decode and the test-data generator shared by every test module and benchmark.
+
+The reference upcasts to float32 (or float64) and follows FlashMLA's conventions: query token i of
+s_q sees cache positions < len - s_q + i + 1 when causal; a row that sees no token gives out 0 and
+lse +inf.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+HEAD_DIM_QK = 576
+HEAD_DIM_V = 512
+INVALID_BLOCK_ID = 2147480000  # what upstream's tests put in block-table entries past a sequence
+
+
+@dataclass
+class DecodeCase:
+    batch: int
+    seqlen_k: int
+    h_q: int
+    s_q: int = 1
+    h_kv: int = 1
+    causal: bool = True
+    varlen: bool = False
+    page_block_size: int = 64
+    zero_lengths: int = 0  # how many sequences get length 0
+    dtype: torch.dtype = torch.bfloat16
+    seed: int = 0
+
+    def label(self) -> str:
+        dtype = {torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
+        parts = [f"b{self.batch}", f"sk{self.seqlen_k}", f"hq{self.h_q}", f"sq{self.s_q}"]
+        if self.h_kv != 1:
+            parts.append(f"hkv{self.h_kv}")
+        parts += [f"p{self.page_block_size}", "causal" if self.causal else "full"]
+        if self.varlen:
+            parts.append("varlen")
+        if self.zero_lengths:
+            parts.append(f"zeros{self.zero_lengths}")
+        return "-".join(parts + [dtype])
+
+
+@dataclass
+class DecodeInputs:
+    q: torch.Tensor  # (b, s_q, h_q, 576)
+    k_cache: torch.Tensor  # (num_blocks, page, h_kv, 576)
+    block_table: torch.Tensor  # (b, max_blocks) int32
+    cache_seqlens: torch.Tensor  # (b,) int32
+    softmax_scale: float
+    causal: bool
+
+
+def make_seqlens(case: DecodeCase, generator: torch.Generator) -> torch.Tensor:
+    if case.varlen:
+        low = max(1, case.seqlen_k // 2)
+        lens = torch.randint(low, case.seqlen_k + 1, (case.batch,), generator=generator)
+    else:
+        lens = torch.full((case.batch,), case.seqlen_k)
+    if case.zero_lengths:
+        zero_idx = torch.randperm(case.batch, generator=generator)[: case.zero_lengths]
+        lens[zero_idx] = 0
+    return lens.to(torch.int32)
+
+
+def make_inputs(case: DecodeCase, device: str | torch.device) -> DecodeInputs:
+    """Fresh random inputs: shuffled block table, invalid ids past each sequence's blocks, NaN in
+    every cache slot past each sequence's length (and in unused blocks)."""
+    gen = torch.Generator().manual_seed(case.seed)
+    lens = make_seqlens(case, gen)
+    page = case.page_block_size
+    blocks_per_seq = [(int(n) + page - 1) // page for n in lens]
+    max_blocks = max(1, max(blocks_per_seq), (case.seqlen_k + page - 1) // page)
+    num_blocks = sum(blocks_per_seq) + 2  # two spare blocks nobody may read
+    perm = torch.randperm(num_blocks, generator=gen).to(torch.int32)
+    block_table = torch.full((case.batch, max_blocks), INVALID_BLOCK_ID, dtype=torch.int32)
+    k_cache = torch.randn(num_blocks, page, case.h_kv, HEAD_DIM_QK, generator=gen).to(case.dtype)
+    valid = torch.zeros(num_blocks, page, dtype=torch.bool)
+    cursor = 0
+    for i, n in enumerate(blocks_per_seq):
+        ids = perm[cursor : cursor + n]
+        cursor += n
+        block_table[i, :n] = ids
+        for j, block in enumerate(ids.tolist()):
+            valid[block, : min(page, int(lens[i]) - j * page)] = True
+    k_cache[~valid] = float("nan")
+    q = torch.randn(case.batch, case.s_q, case.h_q, HEAD_DIM_QK, generator=gen).to(case.dtype)
+    return DecodeInputs(
+        q=q.to(device),
+        k_cache=k_cache.to(device),
+        block_table=block_table.to(device),
+        cache_seqlens=lens.to(device),
+        softmax_scale=HEAD_DIM_QK**-0.5,
+        causal=case.causal,
+    )
+
+
+def reference_decode(inputs: DecodeInputs, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """out (b, s_q, h_q, 512) and lse (b, h_q, s_q), computed in `dtype` with batched matmuls."""
+    q, k_cache, table, lens = inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens
+    b, s_q, h_q, _ = q.shape
+    page, h_kv = k_cache.shape[1], k_cache.shape[2]
+    out = torch.zeros(b, s_q, h_q, HEAD_DIM_V, dtype=dtype, device=q.device)
+    lse = torch.full((b, h_q, s_q), math.inf, dtype=dtype, device=q.device)
+    for i, n in enumerate(lens.tolist()):
+        if n == 0:
+            continue
+        blocks = table[i, : (n + page - 1) // page].long()
+        kv = k_cache[blocks].reshape(-1, h_kv, HEAD_DIM_QK)[:n].to(dtype)  # (n, h_kv, 576)
+        kv = kv.repeat_interleave(h_q // h_kv, dim=1).transpose(0, 1)  # (h_q, n, 576)
+        qi = q[i].to(dtype).transpose(0, 1)  # (h_q, s_q, 576)
+        scores = torch.matmul(qi, kv.transpose(1, 2)) * inputs.softmax_scale  # (h_q, s_q, n)
+        if inputs.causal:
+            visible = torch.arange(n, device=q.device)[None, :] <= (n - s_q + torch.arange(s_q, device=q.device))[:, None]
+            scores = scores.masked_fill(~visible[None], -math.inf)
+        row_lse = torch.logsumexp(scores, dim=-1)  # (h_q, s_q); -inf where nothing is visible
+        seen = torch.isfinite(row_lse)
+        probs = torch.exp(scores - torch.where(seen, row_lse, 0.0)[..., None])
+        oi = torch.matmul(probs, kv[..., :HEAD_DIM_V])  # (h_q, s_q, 512)
+        out[i] = torch.where(seen[..., None], oi, 0.0).transpose(0, 1)
+        lse[i] = torch.where(seen, row_lse, math.inf)
+    return out, lse
+
+
+def decode_flops_and_bytes(inputs: DecodeInputs) -> tuple[float, float]:
+    """FLOPs and the fewest bytes moved, as ../shared/anchors.md counts them."""
+    b, s_q, h_q, _ = inputs.q.shape
+    total = float(inputs.cache_seqlens.sum())
+    elem = inputs.q.element_size()
+    h_kv = inputs.k_cache.shape[2]
+    flops = 2.0 * total * s_q * h_q * (HEAD_DIM_QK + HEAD_DIM_V)
+    nbytes = total * h_kv * HEAD_DIM_QK * elem + b * s_q * h_q * (HEAD_DIM_QK + HEAD_DIM_V) * elem
+    return flops, nbytes
+
+
+@dataclass
+class Comparison:
+    max_abs: float
+    max_rel: float
+    cos_diff: float
+    lse_max_abs: float
+    failures: list[str]
+
+
+def compare(out: torch.Tensor, lse: torch.Tensor, ref_out: torch.Tensor, ref_lse: torch.Tensor) -> Comparison:
+    """FlashMLA's accuracy bar: against the float32 reference rounded to the output dtype, each output
+    element within abs 8e-4 or rel 2/128, cosine difference < 5e-6; lse within abs 1e-6 or rel
+    8/65536; inf and NaN in exactly the same places."""
+    failures = []
+    ref_rounded = ref_out.to(out.dtype).float()
+    got = out.float()
+    for name, a, r in (("out", got, ref_rounded), ("lse", lse.float(), ref_lse.float())):
+        if not torch.equal(torch.isnan(a), torch.isnan(r)):
+            failures.append(f"{name}: NaN in {int(torch.isnan(a).sum())} places, reference {int(torch.isnan(r).sum())}")
+        for sign in (1, -1):
+            if not torch.equal(a == sign * math.inf, r == sign * math.inf):
+                failures.append(f"{name}: {'+' if sign > 0 else '-'}inf positions differ")
+    finite = torch.isfinite(got) & torch.isfinite(ref_rounded)
+    diff = (got - ref_rounded).abs()
+    bad = finite & (diff > 8e-4) & (diff > (2 / 128) * ref_rounded.abs())
+    if bad.any():
+        failures.append(f"out: {int(bad.sum())} elements outside abs 8e-4 / rel 2/128 (max abs {float(diff[finite].max()):.3g})")
+    a64, r64 = got[finite].double(), ref_rounded[finite].double()
+    denom = (a64 * a64).sum() + (r64 * r64).sum()
+    cos_diff = float(1 - 2 * (a64 * r64).sum() / denom) if denom > 0 else 0.0
+    if cos_diff >= 5e-6:
+        failures.append(f"out: cosine difference {cos_diff:.3g} >= 5e-6")
+    lse_f, ref_lse_f = lse.float(), ref_lse.float()
+    lse_finite = torch.isfinite(lse_f) & torch.isfinite(ref_lse_f)
+    lse_diff = (lse_f - ref_lse_f).abs()
+    lse_bad = lse_finite & (lse_diff > 1e-6) & (lse_diff > (8 / 65536) * ref_lse_f.abs())
+    if lse_bad.any():
+        failures.append(f"lse: {int(lse_bad.sum())} entries outside abs 1e-6 / rel 8/65536")
+    max_abs = float(diff[finite].max()) if finite.any() else 0.0
+    max_rel = float((diff[finite] / ref_rounded[finite].abs().clamp_min(1e-6)).max()) if finite.any() else 0.0
+    lse_max_abs = float(lse_diff[lse_finite].max()) if lse_finite.any() else 0.0
+    return Comparison(max_abs, max_rel, cos_diff, lse_max_abs, failures)

@@ -1,0 +1,15 @@
+"""flash-mla decode on A100 (compute capability 8.0): the shared suite (decode_suite.py) for the sm80 variant.
+
+With FLASH_MLA_FORWARD_COMPAT=1 (or --forward-compat) it runs the sm80 variant on any newer GPU.
+
+    pytest tests/test_flash_mla_sm80.py                 # the test grid
+    python tests/test_flash_mla_sm80.py --dtype fp16    # accuracy + speed table
+"""
+
+from decode_suite import *  # noqa: F403 - the shared tests, collected for this module's VARIANT
+from decode_suite import script
+
+VARIANT = "sm80"
+
+if __name__ == "__main__":
+    script(VARIANT)
