@@ -226,12 +226,8 @@ def _pyrun(session: nox.Session, code: str) -> str:
 
 
 def _nvcc_release(cuda_home: Path) -> str:
-    out = _output([str(cuda_home / "bin" / "nvcc"), "--version"])
-    for word in out.replace(",", " ").split():
-        if word[:2].isdigit() and word.count(".") == 1 and "release" in out:
-            pass
-    marker = "release "
-    return out.split(marker, 1)[1].split(",")[0].strip() if marker in out else ""
+    out = _output([str(cuda_home / "bin" / "nvcc"), "--version"])  # "... Cuda compilation tools, release 13.0, V13.0.88"
+    return out.split("release ", 1)[1].split(",")[0].strip() if "release " in out else ""
 
 
 def _install_venv(session: nox.Session, tk: ci_matrix.Toolkit) -> Path | None:
@@ -396,7 +392,9 @@ def _prepare(session: nox.Session, opts: Options, tk: ci_matrix.Toolkit) -> tupl
 
 def _pytest(session: nox.Session, run_env: dict[str, str], *args: str, junit: Path | None = None) -> None:
     extra = [f"--junitxml={junit}"] if junit else []
-    session.run("python", "-m", "pytest", *args, *extra, env=run_env, external=True)
+    # The pytest script, not `python -m pytest`: -m would put the checkout first on sys.path, and its
+    # flash_mla/ (no compiled modules) would shadow the installed wheel.
+    session.run("pytest", *args, *extra, env=run_env, external=True)
 
 
 def _gpus(session: nox.Session, run_env: dict[str, str]) -> list[tuple[str, tuple[int, int]]]:

@@ -77,20 +77,23 @@ def make_inputs(case: DecodeCase, device: str | torch.device) -> DecodeInputs:
     num_blocks = sum(blocks_per_seq) + 2  # two spare blocks nobody may read
     perm = torch.randperm(num_blocks, generator=gen).to(torch.int32)
     block_table = torch.full((case.batch, max_blocks), INVALID_BLOCK_ID, dtype=torch.int32)
-    k_cache = torch.randn(num_blocks, page, case.h_kv, HEAD_DIM_QK, generator=gen).to(case.dtype)
     valid = torch.zeros(num_blocks, page, dtype=torch.bool)
     cursor = 0
     for i, n in enumerate(blocks_per_seq):
         ids = perm[cursor : cursor + n]
         cursor += n
         block_table[i, :n] = ids
-        for j, block in enumerate(ids.tolist()):
-            valid[block, : min(page, int(lens[i]) - j * page)] = True
-    k_cache[~valid] = float("nan")
-    q = torch.randn(case.batch, case.s_q, case.h_q, HEAD_DIM_QK, generator=gen).to(case.dtype)
+        if n:
+            valid[ids[:-1].long()] = True
+            valid[int(ids[-1]), : int(lens[i]) - (n - 1) * page] = True
+    # The big tensors are drawn on the target device (fast on a GPU), from a seeded generator there.
+    device_gen = torch.Generator(device=device).manual_seed(case.seed)
+    k_cache = torch.randn(num_blocks, page, case.h_kv, HEAD_DIM_QK, generator=device_gen, device=device).to(case.dtype)
+    k_cache[~valid.to(device)] = float("nan")
+    q = torch.randn(case.batch, case.s_q, case.h_q, HEAD_DIM_QK, generator=device_gen, device=device).to(case.dtype)
     return DecodeInputs(
-        q=q.to(device),
-        k_cache=k_cache.to(device),
+        q=q,
+        k_cache=k_cache,
         block_table=block_table.to(device),
         cache_seqlens=lens.to(device),
         softmax_scale=HEAD_DIM_QK**-0.5,
