@@ -184,12 +184,13 @@ def _run_in_image(session: nox.Session, opts: Options, tk: ci_matrix.Toolkit, no
     cmd = [docker, "run", "--rm", "--network", "host", "--ipc", "host", *_gpu_flags(docker)]
     cmd += ["-v", f"{ROOT}:{CONTAINER_ROOT}", "-w", CONTAINER_ROOT, "-v", f"{CCACHE_DIR}:/ccache"]
     cmd += ["-e", "CCACHE_DIR=/ccache", "-e", "FLASH_MLA_NOX_BACKEND=local"]
+    cmd += shlex.split(os.environ.get("FLASH_MLA_DOCKER_RUN_ARGS", ""))  # e.g. "--cpus 8"
     if os.getuid() != 0:
         cmd += ["--user", f"{os.getuid()}:{os.getgid()}", "-e", "HOME=/tmp"]
-    passed = [k for k in os.environ if k.startswith("FLASH_MLA_") and k not in {"FLASH_MLA_NOX_BACKEND", "FLASH_MLA_DOCKER"}]
-    for key in [*passed, *PASSED_ENV]:
-        if key in os.environ and not key.endswith("_DIR") and key != "FLASH_MLA_CA_CERT":
-            cmd += ["-e", key]
+    host_only = {"FLASH_MLA_NOX_BACKEND", "FLASH_MLA_DOCKER", "FLASH_MLA_DOCKER_RUN_ARGS", "FLASH_MLA_CA_CERT",
+                 "FLASH_MLA_CCACHE_DIR"}
+    passed = [k for k in os.environ if k.startswith("FLASH_MLA_") and k not in host_only]
+    cmd += [arg for key in [*passed, *PASSED_ENV] if key in os.environ for arg in ("-e", key)]
     inner = ["nox", "--no-venv", "-s", nox_session, "--", "--cuda", tk.cuda, *extra, *opts.pytest_args]
     session.log(f"[{tk.dev_image()}] {shlex.join(inner)}")
     session.run(*cmd, tk.dev_image(), *inner, external=True)
@@ -437,7 +438,7 @@ def _test_target(session: nox.Session, sm: str) -> None:
     if not hit:
         cc = f"{target.cc[0]}.{target.cc[1]}"
         also = "" if forward else " (FLASH_MLA_FORWARD_COMPAT=1 also accepts newer GPUs)"
-        session.skip(f"{target.session} needs a {sm} GPU (compute capability {cc}, e.g. {target.gpu}){also}; found {_describe(gpus)}")
+        session.skip(f"{target.session} needs an {sm} GPU (compute capability {cc}, e.g. {target.gpu}){also}; found {_describe(gpus)}")
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -132,21 +132,31 @@ def load(path: Path = MATRIX_FILE) -> Matrix:
 def github_outputs(m: Matrix) -> dict[str, object]:
     """What workflows read with fromJSON(needs.matrix.outputs.<key>)."""
     toolkits = [
-        {"cuda": tk.cuda, "torch": tk.torch, "tag": tk.tag, "local_base": tk.base_image is None}
+        {
+            "cuda": tk.cuda,
+            "torch": tk.torch,
+            "tag": tk.tag,
+            "image": tk.runtime_image(),
+            "dev_image": tk.dev_image(),
+            "default": tk.cuda == m.default_cuda,
+            "local_base": tk.base_image is None,
+        }
         for tk in m.toolkits
     ]
     targets = [{"sm": t.sm, "session": t.session, "runs-on": m.runs_on(t)} for t in m.targets]
+    # GPU jobs: every target under every toolkit that can compile it.
+    gpu_jobs = [
+        {"cuda": tk.cuda, "tag": tk.tag, "sm": t.sm, "session": t.session, "runs-on": m.runs_on(t)}
+        for tk in m.toolkits
+        for t in m.targets
+        if t.arch in m.archs(tk.cuda).split(";")
+    ]
     return {
         "default_cuda": m.default_cuda,
         "toolkits": toolkits,
         "targets": targets,
-        # GPU jobs: every target under every toolkit that can compile it.
-        "gpu_jobs": [
-            {"cuda": tk.cuda, "sm": t.sm, "session": t.session, "runs-on": m.runs_on(t)}
-            for tk in m.toolkits
-            for t in m.targets
-            if t.arch in m.archs(tk.cuda).split(";")
-        ],
+        "gpu_jobs": gpu_jobs,
+        "gpu_jobs_default": [job for job in gpu_jobs if job["cuda"] == m.default_cuda],
     }
 
 

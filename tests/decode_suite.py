@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import os
 import sys
+import zlib
 
 import pytest
 import torch
@@ -124,8 +125,18 @@ CASES = _cases()
 @pytest.mark.parametrize("case", CASES, ids=[c.label()[:-5] for c in CASES])
 def test_decode_matches_reference(variant, case, dtype):
     case.dtype = DTYPES[dtype]
-    case.seed = hash(case.label()) % 10_000
+    case.seed = zlib.crc32(case.label().encode()) % 10_000
     check_case(case)
+
+
+@pytest.mark.gpu
+def test_repeated_runs_are_bitwise_identical(variant):
+    """Same inputs, same schedule: any difference between runs would be a race."""
+    inputs = make_inputs(DecodeCase(8, 200, 64, 2, varlen=True, zero_lengths=2, seed=5), "cuda")
+    first_out, first_lse = run_decode(inputs)
+    for _ in range(5):
+        out, lse = run_decode(inputs)
+        assert torch.equal(out, first_out) and torch.equal(lse, first_lse)
 
 
 @pytest.mark.gpu

@@ -165,7 +165,10 @@ def compare(out: torch.Tensor, lse: torch.Tensor, ref_out: torch.Tensor, ref_lse
     diff = (got - ref_rounded).abs()
     bad = finite & (diff > 8e-4) & (diff > (2 / 128) * ref_rounded.abs())
     if bad.any():
-        failures.append(f"out: {int(bad.sum())} elements outside abs 8e-4 / rel 2/128 (max abs {float(diff[finite].max()):.3g})")
+        worst = torch.where(bad, diff, 0.0).flatten().argmax()
+        where = tuple(int(i) for i in torch.unravel_index(worst, got.shape))
+        failures.append(f"out: {int(bad.sum())} elements outside abs 8e-4 / rel 2/128 (max abs {float(diff[finite].max()):.3g}; "
+                        f"worst at {where}: got {float(got[where]):.6g}, reference {float(ref_out[where]):.6g})")
     a64, r64 = got[finite].double(), ref_rounded[finite].double()
     denom = (a64 * a64).sum() + (r64 * r64).sum()
     cos_diff = float(1 - 2 * (a64 * r64).sum() / denom) if denom > 0 else 0.0

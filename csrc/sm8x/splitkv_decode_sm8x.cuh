@@ -225,22 +225,29 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         const Element* sQ_warp = sQ + (warp_m * 16 + lane % 16) * kRowStride + (lane / 16) * 8;
         const Element* sK_warp = sK + (warp_n * kWarpTokens + (lane / 16) * 8 + lane % 8) * kRowStride +
                                  ((lane / 8) % 2) * 8;
-#pragma unroll
-        for (int kk = 0; kk < Traits::kKStepsQK; ++kk) {
-          uint32_t a[4];
-          detail::ldsm_x4(sQ_warp + kk * 16, a[0], a[1], a[2], a[3]);
+        // Fragments of step kk+1 are loaded before the MMAs of step kk are issued: ldmatrix and mma
+        // are volatile asm, so source order is issue order, and this hides the shared-memory latency.
+        uint32_t a_frag[2][4];
+        uint32_t b_frag[2][kNTilesS][2];
+        auto load_qk_fragments = [&](int kk, int buf) {
+          detail::ldsm_x4(sQ_warp + kk * 16, a_frag[buf][0], a_frag[buf][1], a_frag[buf][2], a_frag[buf][3]);
 #pragma unroll
           for (int nt = 0; nt + 1 < kNTilesS; nt += 2) {
-            uint32_t b[4];
-            detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b[0], b[1], b[2], b[3]);
-            detail::mma_16x8x16<Element>(s_acc[nt], a, b[0], b[1]);
-            detail::mma_16x8x16<Element>(s_acc[nt + 1], a, b[2], b[3]);
+            detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b_frag[buf][nt][0], b_frag[buf][nt][1],
+                            b_frag[buf][nt + 1][0], b_frag[buf][nt + 1][1]);
           }
           if constexpr (kNTilesS % 2 == 1) {
-            uint32_t b[2];
             detail::ldsm_x2(sK_warp + (kNTilesS - 1) * 8 * kRowStride - (lane / 16) * 8 * kRowStride + kk * 16,
-                            b[0], b[1]);
-            detail::mma_16x8x16<Element>(s_acc[kNTilesS - 1], a, b[0], b[1]);
+                            b_frag[buf][kNTilesS - 1][0], b_frag[buf][kNTilesS - 1][1]);
+          }
+        };
+        load_qk_fragments(0, 0);
+#pragma unroll
+        for (int kk = 0; kk < Traits::kKStepsQK; ++kk) {
+          if (kk + 1 < Traits::kKStepsQK) load_qk_fragments(kk + 1, (kk + 1) % 2);
+#pragma unroll
+          for (int nt = 0; nt < kNTilesS; ++nt) {
+            detail::mma_16x8x16<Element>(s_acc[nt], a_frag[kk % 2], b_frag[kk % 2][nt][0], b_frag[kk % 2][nt][1]);
           }
         }
 
@@ -331,21 +338,28 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         const Element* sP_thread = sP + (lane % 16) * kPRowStride + (lane / 16) * 8;
         const Element* sV_thread = sK + (lane % 8 + ((lane / 8) % 2) * 8) * kRowStride + warp * kWarpCols +
                                    (lane / 16) * 8;
+        uint32_t p_frag[kMSlabs][4];
+        uint32_t v_frag[2][4];
 #pragma unroll
         for (int kt = 0; kt < Traits::kKStepsPV; ++kt) {
-          uint32_t a[kMSlabs][4];
 #pragma unroll
           for (int ms = 0; ms < kMSlabs; ++ms) {
-            detail::ldsm_x4(sP_thread + ms * 16 * kPRowStride + kt * 16, a[ms][0], a[ms][1], a[ms][2], a[ms][3]);
+            detail::ldsm_x4(sP_thread + ms * 16 * kPRowStride + kt * 16, p_frag[ms][0], p_frag[ms][1], p_frag[ms][2],
+                            p_frag[ms][3]);
           }
+          const Element* sV_step = sV_thread + kt * 16 * kRowStride;
+          detail::ldsm_x4_trans(sV_step, v_frag[0][0], v_frag[0][1], v_frag[0][2], v_frag[0][3]);
 #pragma unroll
           for (int nt = 0; nt < kNTilesO; nt += 2) {
-            uint32_t b[4];
-            detail::ldsm_x4_trans(sV_thread + kt * 16 * kRowStride + nt * 8, b[0], b[1], b[2], b[3]);
+            const int buf = (nt / 2) % 2;
+            if (nt + 2 < kNTilesO) {  // next V fragment in flight while these MMAs issue
+              detail::ldsm_x4_trans(sV_step + (nt + 2) * 8, v_frag[buf ^ 1][0], v_frag[buf ^ 1][1], v_frag[buf ^ 1][2],
+                                    v_frag[buf ^ 1][3]);
+            }
 #pragma unroll
             for (int ms = 0; ms < kMSlabs; ++ms) {
-              detail::mma_16x8x16<Element>(o_acc[ms][nt], a[ms], b[0], b[1]);
-              detail::mma_16x8x16<Element>(o_acc[ms][nt + 1], a[ms], b[2], b[3]);
+              detail::mma_16x8x16<Element>(o_acc[ms][nt], p_frag[ms], v_frag[buf][0], v_frag[buf][1]);
+              detail::mma_16x8x16<Element>(o_acc[ms][nt + 1], p_frag[ms], v_frag[buf][2], v_frag[buf][3]);
             }
           }
         }
