@@ -49,12 +49,14 @@ def ours(variant: str):
 
     def prepare(inputs):
         s_q, h_q = inputs.q.shape[1], inputs.q.shape[2]
-        ctx = flash_mla.forced_variant(variant) if variant != native else contextlib.nullcontext()
-        with ctx:
+        def ctx():
+            return flash_mla.forced_variant(variant) if variant != native else contextlib.nullcontext()
+
+        with ctx():
             meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
 
         def run():
-            with ctx:
+            with ctx():
                 return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
                                                         inputs.cache_seqlens, 512, meta, splits, causal=True)
         return run

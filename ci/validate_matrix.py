@@ -32,7 +32,10 @@ def check_shape(raw: dict) -> list[str]:
     for key, kind in (("default_cuda", str), ("local_base_image", str), ("runner_labels", list)):
         if not isinstance(raw.get(key), kind):
             problems.append(f"{key}: missing or not a {kind.__name__}")
-    for key, fields in (("toolkits", {"cuda", "torch", "base_image"}), ("targets", {"sm", "arch", "cc", "gpu", "min_cuda"})):
+    for key, fields in (
+        ("toolkits", {"cuda", "torch", "base_image"}),
+        ("targets", {"sm", "arch", "cc", "gpu", "min_cuda"}),
+    ):
         rows = raw.get(key)
         if not isinstance(rows, list) or not rows:
             problems.append(f"{key}: missing or empty")
@@ -58,7 +61,7 @@ def check_rows(m: ci_matrix.Matrix) -> list[str]:
         if not TORCH_RE.match(tk.torch):
             problems.append(f"{where}: torch must be an exact release X.Y.Z, not {tk.torch!r}")
         if tk.base_image is None and tk.major < FIRST_PYPI_NVCC_MAJOR:
-            problems.append(f"{where}: CUDA 12 nvcc is not on PyPI as a whole toolkit; give an nvidia/cuda devel base_image")
+            problems.append(f"{where}: PyPI has no whole CUDA 12 nvcc; give an nvidia/cuda devel base_image")
         if tk.base_image is not None and not (
             tk.base_image.startswith(f"nvidia/cuda:{tk.cuda}.") and "-devel-" in tk.base_image
         ):

@@ -217,11 +217,14 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         const int tile_token = token_begin + tile * kBlockN;
 
         // ---- phase A: S = Q K^T for this warp's 16 rows x kWarpTokens tokens ----
+        // Two accumulator chains per n-tile (even and odd k-steps), summed at the end: a single chain
+        // of 36 dependent MMAs would expose the MMA latency at every step.
         float s_acc[kNTilesS][4];
+        float s_acc_odd[kNTilesS][4];
 #pragma unroll
         for (int nt = 0; nt < kNTilesS; ++nt)
 #pragma unroll
-          for (int i = 0; i < 4; ++i) s_acc[nt][i] = 0.f;
+          for (int i = 0; i < 4; ++i) s_acc[nt][i] = s_acc_odd[nt][i] = 0.f;
         const Element* sQ_warp = sQ + (warp_m * 16 + lane % 16) * kRowStride + (lane / 16) * 8;
         const Element* sK_warp = sK + (warp_n * kWarpTokens + (lane / 16) * 8 + lane % 8) * kRowStride +
                                  ((lane / 8) % 2) * 8;
@@ -247,9 +250,14 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
           if (kk + 1 < Traits::kKStepsQK) load_qk_fragments(kk + 1, (kk + 1) % 2);
 #pragma unroll
           for (int nt = 0; nt < kNTilesS; ++nt) {
-            detail::mma_16x8x16<Element>(s_acc[nt], a_frag[kk % 2], b_frag[kk % 2][nt][0], b_frag[kk % 2][nt][1]);
+            detail::mma_16x8x16<Element>(kk % 2 ? s_acc_odd[nt] : s_acc[nt], a_frag[kk % 2], b_frag[kk % 2][nt][0],
+                                         b_frag[kk % 2][nt][1]);
           }
         }
+#pragma unroll
+        for (int nt = 0; nt < kNTilesS; ++nt)
+#pragma unroll
+          for (int i = 0; i < 4; ++i) s_acc[nt][i] += s_acc_odd[nt][i];
 
         // Mask tokens a row cannot see (past the piece, past the sequence, causal) to -inf.
         float tile_max[2] = {-INFINITY, -INFINITY};

@@ -11,6 +11,7 @@ case "${1:?runtime or toolkit}" in
 esac
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# shellcheck disable=SC2086 # a word list on purpose
 apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 rm -rf /var/lib/apt/lists/*
 if [ "$1" = runtime ] && [ ! -x /opt/venv/bin/python ]; then

@@ -5,6 +5,7 @@ set -eu
 cuda=$1 torch=$2 archs=${3:-}
 nvcc_release=$("$CUDA_HOME/bin/nvcc" --version | sed -n 's/.*release \([0-9]*\.[0-9]*\).*/\1/p')
 torch_info=$(python -c 'import torch; print(torch.__version__.split("+")[0], torch.version.cuda)')
+# shellcheck disable=SC2086 # split "version cuda" into $1 $2
 set -- $torch_info
 fail() { echo "verify_toolkit: $*" >&2; exit 1; }
 [ "$nvcc_release" = "$cuda" ] || fail "nvcc is $nvcc_release, matrix says $cuda"
