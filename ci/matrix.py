@@ -5,6 +5,7 @@ noxfile.py imports this module; workflows and scripts use its command line:
     python ci/matrix.py github           # key=JSON lines for $GITHUB_OUTPUT (toolkits, targets, ...)
     python ci/matrix.py get default_cuda # one value (cuda, archs, torch CUDA, sessions, ...)
     python ci/matrix.py docker-args 13.0 # --build-arg list for docker/Dockerfile
+    python ci/matrix.py table            # the Markdown table of the README (validate_matrix.py compares)
 
 Everything derived from the JSON (image names, runner labels, test modules, the arch list that
 FLASH_MLA_CUDA_ARCHS receives) is derived here and nowhere else.
@@ -160,6 +161,22 @@ def github_outputs(m: Matrix) -> dict[str, object]:
     }
 
 
+def table(m: Matrix) -> str:
+    """The README's matrix table: one row per toolkit, one column per target."""
+    head = ["CUDA", "torch", "toolkit from", *(f"{t.sm} ({t.arch})" for t in m.targets)]
+    rows = []
+    for tk in m.toolkits:
+        archs = m.archs(tk.cuda).split(";")
+        source = f"`{tk.base_image}`" if tk.base_image else f"PyPI wheels on `{m.local_base_image}`"
+        cuda = f"**{tk.cuda}** (default)" if tk.cuda == m.default_cuda else tk.cuda
+        rows.append([cuda, tk.torch, source, *("yes" if t.arch in archs else "-" for t in m.targets)])
+    labels = ", ".join(f"`{x}`" for x in m.runner_labels)
+    rows.append(["runner labels", "", labels + " +", *(f"`{t.sm}`" for t in m.targets)])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     m = load()
     if not argv or argv[0] in {"-h", "--help"}:
@@ -185,6 +202,8 @@ def main(argv: list[str]) -> int:
             "sessions": " ".join(t.session for t in m.targets),
         }
         print(values[key])
+    elif cmd == "table":
+        print(table(m))
     elif cmd == "docker-args":
         tk = m.toolkit(args[0] if args else None)
         print(" ".join(f"--build-arg={k}={v}" for k, v in m.docker_build_args(tk).items()))

@@ -25,6 +25,8 @@ TORCH_RE = re.compile(r"^\d+\.\d+\.\d+$")
 ARCH_RE = re.compile(r"^(\d+)[af]?$")
 # CUDA 12 wheels of nvidia-cuda-nvcc-cu12 hold ptxas only: a whole nvcc comes from PyPI from CUDA 13 on.
 FIRST_PYPI_NVCC_MAJOR = 13
+# The README's copy of the matrix sits between these markers and must equal `python ci/matrix.py table`.
+TABLE_BEGIN, TABLE_END = "<!-- matrix-table -->", "<!-- /matrix-table -->"
 
 
 def check_shape(raw: dict) -> list[str]:
@@ -98,6 +100,12 @@ def check_not_restated(m: ci_matrix.Matrix) -> list[str]:
             for needle in needles:
                 if re.search(rf"(?<![\w.]){re.escape(needle)}(?![\w.])", line):
                     problems.append(f"{wf.relative_to(ROOT)}:{n}: {needle!r} restates ci/matrix.json")
+    for doc in (ROOT / "README.md", ROOT / "ci" / "README-matrix.md"):
+        text = doc.read_text() if doc.exists() else ""
+        if TABLE_BEGIN in text and TABLE_END in text:
+            shown = text.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip()
+            if shown != ci_matrix.table(m):
+                problems.append(f"{doc.relative_to(ROOT)}: the matrix table is stale: paste `python ci/matrix.py table`")
     setup = ROOT / "setup.py"
     if setup.exists():
         found = re.search(r'DEFAULT_ARCHS\s*=\s*"([^"]+)"', setup.read_text())

@@ -150,11 +150,13 @@ def test_metadata_reuse_across_layers(variant):
     """One metadata object serves every layer of a step."""
     import flash_mla
 
-    case = DecodeCase(4, 1500, 16, 1, varlen=True, seed=3)
+    inputs = make_inputs(DecodeCase(4, 1500, 16, 1, varlen=True, seed=3), "cuda")
     meta, _ = flash_mla.get_mla_metadata()
-    for layer in range(3):
-        case.seed = 100 + layer
-        inputs = make_inputs(case, "cuda")
+    for _ in range(3):  # same lengths and block table, fresh q and cache values per layer
+        inputs.q.normal_()
+        poisoned = inputs.k_cache.isnan()
+        inputs.k_cache.normal_()
+        inputs.k_cache[poisoned] = float("nan")
         out, lse = flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens,
                                                     512, meta, None, causal=True)
         result = compare(out, lse, *reference_decode(inputs))

@@ -1,0 +1,89 @@
+"""CPU: what the build put into each extension module, read back with cuobjdump.
+
+For every target in FLASH_MLA_CUDA_ARCHS (default 80;86;89;90a): a cubin per target, PTX where
+promised (compute_80/86/89, which newer GPUs JIT-compile), no local memory or stack in any decode
+kernel (register spills), and each variant's shared memory within its target's budget.
+"""
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ARCHS = [a.strip() for a in os.environ.get("FLASH_MLA_CUDA_ARCHS", "80;86;89;90a").replace(",", ";").split(";") if a.strip()]
+SMEM_BUDGET = {"sm80": 163 * 1024, "sm86": 99 * 1024, "sm89": 99 * 1024}
+# variant -> (cubins it must hold, PTX it must hold) for the requested targets
+EXPECTED = {
+    "sm80": ({"sm_80"} if "80" in ARCHS else set()) | ({"sm_90"} if "90a" in ARCHS else set()),
+    "sm86": {"sm_86"} if "86" in ARCHS else set(),
+    "sm89": {"sm_89"} if "89" in ARCHS else set(),
+}
+EXPECTED_PTX = {"sm80": "80" in ARCHS, "sm86": "86" in ARCHS, "sm89": "89" in ARCHS}
+
+
+def find_cuobjdump() -> str | None:
+    candidates = [Path(os.environ.get("CUDA_HOME", "/usr/local/cuda")) / "bin" / "cuobjdump"]
+    found = shutil.which("cuobjdump")
+    if found:
+        candidates.append(Path(found))
+    spec = importlib.util.find_spec("nvidia")
+    for root in spec.submodule_search_locations if spec else []:
+        candidates += sorted(Path(root).glob("*/bin/cuobjdump"))
+    return next((str(c) for c in candidates if c.is_file()), None)
+
+
+CUOBJDUMP = find_cuobjdump()
+pytestmark = pytest.mark.skipif(CUOBJDUMP is None, reason="cuobjdump not found (CUDA_HOME/bin, PATH or nvidia-cuda-cuobjdump)")
+
+
+def module_path(variant: str) -> Path:
+    spec = importlib.util.find_spec(f"flash_mla._{variant}")
+    if spec is None or spec.origin is None:
+        pytest.fail(f"flash_mla._{variant} is not built, but FLASH_MLA_CUDA_ARCHS={';'.join(ARCHS)} asks for it")
+    return Path(spec.origin)
+
+
+def cuobjdump(*args) -> str:
+    return subprocess.run([CUOBJDUMP, *args], check=True, capture_output=True, text=True).stdout
+
+
+VARIANTS = [v for v, cubins in EXPECTED.items() if cubins]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_requested_target_has_a_cubin(variant):
+    listing = cuobjdump("--list-elf", str(module_path(variant)))
+    kernels = {m.group(1) for m in re.finditer(rf"{variant}_\w+\.(sm_\d+)\.cubin", listing)}
+    assert kernels == EXPECTED[variant], f"{variant}: cubins for {sorted(kernels)}, expected {sorted(EXPECTED[variant])}"
+    for dtype in ("bf16", "fp16"):
+        assert f"{variant}_{dtype}_m16" in listing, f"{variant}: no {dtype} kernels"
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if EXPECTED_PTX[v]])
+def test_ptx_is_embedded_for_newer_gpus(variant):
+    listing = cuobjdump("--list-ptx", str(module_path(variant)))
+    arch = f"sm_{variant[2:]}"
+    assert re.search(rf"{variant}_bf16_m16\.{arch}\.ptx", listing), f"{variant}: no compute_{variant[2:]} PTX:\n{listing}"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_spills_and_shared_memory_within_budget(variant):
+    usage = cuobjdump("--dump-resource-usage", str(module_path(variant)))
+    kernels = re.findall(r"Function (\S*splitkv_decode_kernel\S*):\s*\n\s*(REG:.*)", usage)
+    assert kernels, f"{variant}: no decode kernels in the resource usage dump"
+    for name, resources in kernels:
+        fields = dict(re.findall(r"(\w+(?:\[\d+\])?):(\d+)", resources))
+        assert int(fields["LOCAL"]) == 0 and int(fields["STACK"]) == 0, f"{name} spills: {resources}"
+        assert int(fields["REG"]) <= 255, f"{name}: {resources}"
+        # All tiles live in dynamic shared memory; sm_90 cubins report the 1 KB the system reserves.
+        assert int(fields["SHARED"]) <= 1024, f"{name}: unexpected static shared memory: {resources}"
+    from flash_mla import ops
+
+    for rows in (16, 32, 64, 128):
+        plan = ops.launch_plan(variant, rows, None)
+        assert plan.smem_bytes <= SMEM_BUDGET[variant], f"{variant} rows={rows}: {plan}"
+        assert plan.stages >= 2, f"{variant} rows={rows}: a single stage cannot overlap loads with math"
