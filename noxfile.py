@@ -407,8 +407,10 @@ def _install_wheel(session: nox.Session, env: Env, wheel: Path) -> dict[str, str
         session.error(f"{wheel.name} holds no compiled extension module (flash_mla/_*.so)")
     session.log(f"installed {wheel.name}: {', '.join(modules)}")
     path = os.pathsep.join(filter(None, [str(env.site), os.environ.get("PYTHONPATH", "")]))
+    built = json.loads((wheel.parent / "build-info.json").read_text())
     return {
         "PYTHONPATH": path,
+        "FLASH_MLA_CUDA_ARCHS": built["archs"],  # what the artifact checks expect
         "CUDA_HOME": str(env.cuda_home),
         "PATH": f"{os.environ['PATH']}{os.pathsep}{env.cuda_home / 'bin'}",
     }
