@@ -29,6 +29,22 @@ if [[ $STEPS == *test* ]]; then
     grep -E "^FAILED|Error" "$OUT/test_$v.log" | head -5
   done
 fi
+if [[ $STEPS == *artifacts* ]]; then
+  python3 -m pytest -q -p no:cacheprovider tests/test_build_artifacts.py 2>&1 | tail -3
+fi
+if [[ $STEPS == *sanitize* ]]; then  # memcheck + racecheck on a split-heavy varlen case with empty sequences
+  for tool in memcheck racecheck; do
+    FLASH_MLA_FORWARD_COMPAT=1 compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -p no:cacheprovider \
+      tests/test_flash_mla_sm80.py -k "b8-sk200-hq16-sq1-p64-causal-varlen-zeros3 and bf16" > "$OUT/sanitize_$tool.log" 2>&1
+    echo "compute-sanitizer $tool: rc=$? $(grep -E 'ERROR SUMMARY|passed|failed' "$OUT/sanitize_$tool.log" | tr '\n' ' ')"
+  done
+fi
+if [[ $STEPS == *scripts* ]]; then  # each module's script table, bf16 and fp16
+  for v in sm80 sm86 sm89; do for dt in bf16 fp16; do
+    python3 tests/test_flash_mla_$v.py --dtype $dt --forward-compat 2>&1 | tee "$OUT/script_${v}_$dt.log" | grep -vE "^b128" | head -2
+    grep -E "^b128" "$OUT/script_${v}_$dt.log" | awk '{printf "  %s abs %s rel %s ms %s T %s %s\n", $1, $2, $3, $5, $6, $8}'
+  done; done
+fi
 if [[ $STEPS == *bench* ]]; then
   python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm80,sm86,sm89} --dtype ${DTYPE:-bf16} --peers-dir .peers \
     --peers ${PEERS:-upstream_bf16,flashinfer_fa2_bf16} ${BENCH_ARGS:-} --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
