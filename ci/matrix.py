@@ -4,7 +4,7 @@ noxfile.py imports this module; workflows and scripts use its command line:
 
     python ci/matrix.py github           # key=JSON lines for $GITHUB_OUTPUT (toolkits, targets, ...)
     python ci/matrix.py get default_cuda # one value (cuda, archs, torch CUDA, sessions, ...)
-    python ci/matrix.py docker-args 13.0 # --build-arg list for docker/Dockerfile
+    python ci/matrix.py docker-args 13.0 # --build-arg list for docker/Dockerfile, shell-quoted (for eval)
     python ci/matrix.py table            # the Markdown table of the README (validate_matrix.py compares)
 
 Everything derived from the JSON (image names, runner labels, test modules, the arch list that
@@ -14,6 +14,7 @@ FLASH_MLA_CUDA_ARCHS receives) is derived here and nowhere else.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,15 @@ class Toolkit:
     @property
     def major(self) -> int:
         return int(self.cuda.split(".")[0])
+
+    @property
+    def wheels(self) -> list[str]:
+        """NVIDIA's PyPI wheels that make this row's CUDA_HOME (docker/install/cuda_home.py); none when the
+        base image brings the toolkit. cuobjdump (artifact checks) has wheels from 13.2 on only; any of
+        them reads CUDA 12 and 13 cubins."""
+        if self.base_image:
+            return []
+        return [f"cuda-toolkit[nvcc,crt,nvvm,cccl,cudart]=={self.cuda}.*", "nvidia-cuda-cuobjdump"]
 
     def dev_image(self) -> str:
         return f"{DEV_IMAGE}:{self.tag}"
@@ -111,6 +121,7 @@ class Matrix:
             "RUNTIME_IMAGE": self.runtime_base_image(tk),
             "CUDA_VERSION": tk.cuda,
             "TORCH_VERSION": tk.torch,
+            "CUDA_WHEELS": " ".join(tk.wheels),
             "FLASH_MLA_CUDA_ARCHS": self.archs(tk.cuda),
         }
 
@@ -206,7 +217,7 @@ def main(argv: list[str]) -> int:
         print(table(m))
     elif cmd == "docker-args":
         tk = m.toolkit(args[0] if args else None)
-        print(" ".join(f"--build-arg={k}={v}" for k, v in m.docker_build_args(tk).items()))
+        print(shlex.join(f"--build-arg={k}={v}" for k, v in m.docker_build_args(tk).items()))
     else:
         print(f"unknown command {cmd!r}\n{__doc__}", file=sys.stderr)
         return 2

@@ -105,7 +105,9 @@ def check_not_restated(m: ci_matrix.Matrix) -> list[str]:
         if TABLE_BEGIN in text and TABLE_END in text:
             shown = text.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip()
             if shown != ci_matrix.table(m):
-                problems.append(f"{doc.relative_to(ROOT)}: the matrix table is stale: paste `python ci/matrix.py table`")
+                problems.append(
+                    f"{doc.relative_to(ROOT)}: the matrix table is stale: paste `python ci/matrix.py table`"
+                )
     setup = ROOT / "setup.py"
     if setup.exists():
         found = re.search(r'DEFAULT_ARCHS\s*=\s*"([^"]+)"', setup.read_text())
