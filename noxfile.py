@@ -12,7 +12,7 @@ Options (posargs before any pytest arguments, or environment variables):
     --cuda X.Y|all           FLASH_MLA_CUDA          toolkit row of ci/matrix.json (default: default_cuda)
     --out DIR                                        build: also copy the wheel to DIR
 
-With `--no-venv` (`-db none`) the local backend uses the interpreter on PATH as it is (inside an image,
+With `--no-venv` (`-db none`) the local backend uses the interpreter running nox as it is (inside an image,
 or a prepared machine without network) and installs nothing; otherwise each session's venv gets the
 matrix row's torch, the CUDA 13 wheels as its CUDA_HOME (CUDA 12: set CUDA_HOME to that toolkit), and
 pyproject.toml's build and test requirements.
@@ -318,8 +318,8 @@ def _digest(files: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def _archs() -> str:
-    return os.environ.get("FLASH_MLA_CUDA_ARCHS") or MATRIX.archs(os.environ.get("FLASH_MLA_CUDA") or None)
+def _archs(tk: ci_matrix.Toolkit) -> str:
+    return os.environ.get("FLASH_MLA_CUDA_ARCHS") or MATRIX.archs(tk.cuda)
 
 
 def _ccache(session: nox.Session) -> str | None:
@@ -344,20 +344,22 @@ def _build_env(env: Env, archs: str, src: Path, ccache: str | None) -> dict[str,
 
 
 def _sync_sources(files: list[Path], src: Path) -> None:
-    """Mirror the build inputs into src/, keeping src/build/ (ninja's objects) and the files' mtimes."""
+    """Mirror the build inputs into src/, keeping src/build/temp* (ninja's objects) and the files' mtimes."""
     src.mkdir(parents=True, exist_ok=True)
     for child in src.iterdir():
         if child.name != "build":
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    for staged in (src / "build").glob("lib*"):  # build_py's copies: a deleted module must not linger
+        shutil.rmtree(staged)
     for p in files:
         dst = src / p.relative_to(ROOT)
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(p, dst)
 
 
-def _build_wheel(session: nox.Session, env: Env) -> Path:
+def _build_wheel(session: nox.Session, env: Env, tk: ci_matrix.Toolkit) -> Path:
     files = _source_files()
-    archs = _archs()
+    archs = _archs(tk)
     info = {"sources": _digest(files), "archs": archs, "torch": env.torch, "nvcc": env.nvcc, "python": env.python_tag}
     out = ROOT / "dist" / env.key
     stamp = out / "build-info.json"
@@ -426,9 +428,15 @@ def _install_wheel(session: nox.Session, env: Env, wheel: Path) -> dict[str, str
     }
 
 
-def _prepare(session: nox.Session, opts: Options, tk: ci_matrix.Toolkit) -> tuple[Env, dict[str, str]]:
+def _prepare(session: nox.Session, opts: Options) -> tuple[Env, dict[str, str]]:
+    tk = opts.toolkits[0]
+    if len(opts.toolkits) > 1:
+        if not _passthrough(session):
+            session.error("--cuda all needs the docker backend (an image per toolkit); locally, one --cuda per run")
+        # A prepared environment has one torch: run once, with it.
+        tk, opts.cuda_explicit = MATRIX.toolkit(), False
     env = _local_env(session, opts, tk)
-    wheel = _build_wheel(session, env)
+    wheel = _build_wheel(session, env, tk)
     if opts.out:
         opts.out.mkdir(parents=True, exist_ok=True)
         shutil.copy2(wheel, opts.out / wheel.name)
@@ -476,7 +484,7 @@ def _test_target(session: nox.Session, sm: str) -> None:
         for tk in opts.toolkits:
             _run_in_image(session, opts, tk, target.session)
         return
-    _, run_env = _prepare(session, opts, opts.toolkits[0])
+    _, run_env = _prepare(session, opts)
     if not (ROOT / target.test_module).exists():
         session.error(f"{target.test_module} is missing")
     gpus = _gpus(session, run_env)
@@ -515,7 +523,7 @@ def build(session: nox.Session) -> None:
         for tk in opts.toolkits:
             _run_in_image(session, opts, tk, "build", *([f"--out={opts.out}"] if opts.out else []))
         return
-    _, run_env = _prepare(session, opts, opts.toolkits[0])
+    _, run_env = _prepare(session, opts)
     check = "tests/test_build_artifacts.py"
     if not (ROOT / check).exists():
         session.error(f"{check} is missing")
@@ -550,7 +558,7 @@ def tests(session: nox.Session) -> None:
         for tk in opts.toolkits:
             _run_in_image(session, opts, tk, "tests")
         return
-    _, run_env = _prepare(session, opts, opts.toolkits[0])
+    _, run_env = _prepare(session, opts)
     _pytest(session, run_env, "tests", "-q", "-n", "auto", *opts.pytest_args)
 
 
@@ -622,7 +630,7 @@ def bench(session: nox.Session) -> None:
     script = ROOT / "benchmarks" / "bench_decode.py"
     if not script.exists():
         session.skip("benchmarks/bench_decode.py does not exist yet")
-    _, run_env = _prepare(session, opts, opts.toolkits[0])
+    _, run_env = _prepare(session, opts)
     gpus = _gpus(session, run_env)
     if not gpus:
         session.skip(f"bench needs a CUDA GPU; found {_describe(gpus)}")

@@ -23,30 +23,34 @@ if ! command -v debootstrap >/dev/null; then
   exit 1
 fi
 
+# debootstrap needs root (hosted CI runners: passwordless sudo).
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
 rootfs=$(mktemp -d "${TMPDIR:-/var/tmp}/flash-mla-rootfs.XXXXXX")
-trap 'rm -rf "$rootfs"' EXIT
+trap '$sudo rm -rf "$rootfs"' EXIT
 
-debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
+$sudo debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 || {
   tail -20 "$rootfs.log" >&2; rm -f "$rootfs.log"; exit 1; }
 rm -f "$rootfs.log"
 
 # debootstrap only lists the release itself: add its updates and security suites.
 security=${mirror%/debian}/debian-security
-cat >"$rootfs/etc/apt/sources.list" <<SOURCES
+$sudo tee "$rootfs/etc/apt/sources.list" >/dev/null <<SOURCES
 deb $mirror $suite main
 deb $mirror $suite-updates main
 deb $security $suite-security main
 SOURCES
 # Keep images small: no apt caches, docs or man pages from later installs.
-cat >"$rootfs/etc/dpkg/dpkg.cfg.d/flash-mla-nodoc" <<'NODOC'
+$sudo tee "$rootfs/etc/dpkg/dpkg.cfg.d/flash-mla-nodoc" >/dev/null <<'NODOC'
 path-exclude /usr/share/doc/*
 path-exclude /usr/share/man/*
 path-exclude /usr/share/info/*
 path-exclude /usr/share/locale/*
 NODOC
-rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+# shellcheck disable=SC2016 # expanded by the inner shell
+$sudo sh -c 'rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*' sh "$rootfs"
 
-tar -C "$rootfs" --numeric-owner -c . | "$docker" import \
+$sudo tar -C "$rootfs" --numeric-owner -c . | "$docker" import \
   --change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]' \
   --message "debootstrap --variant=minbase $suite $mirror" - "$image" >/dev/null
 echo "bootstrap_base: built $image from $suite ($mirror)"

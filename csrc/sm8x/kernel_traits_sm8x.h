@@ -37,21 +37,26 @@ struct KernelTraits {
   static_assert(kScheduleBlockTokens % kBlockN == 0, "a tile never straddles a split boundary");
   static_assert(kStages >= 2, "one stage loads while another computes");
 
-  // Rows of Q and KV in shared memory are 576 elements plus 16 bytes: 1168 B, so the 8 rows an
-  // ldmatrix phase reads fall into 8 different 16-byte bank groups (1168 mod 128 = 16).
+  // KV rows in shared memory are 576 elements plus 16 bytes: 1168 B, so the 8 rows an ldmatrix
+  // phase reads fall into 8 different 16-byte bank groups (1168 mod 128 = 16).
   static constexpr int kRowStride = kHeadDimQK + 8;
   static constexpr int kChunksPerRow = kHeadDimQK * 2 / 16;  // 72 chunks of 16 B
   static constexpr int kLoadThreadsPerRow = 8;                // 8 x 16 B = one 128 B segment
   static constexpr int kChunksPerLoadThread = kChunksPerRow / kLoadThreadsPerRow;  // 9
   static constexpr int kPRowStride = kBlockN + 8;  // same trick for the P tile
 
-  // S = Q K^T: a kWarpsM x kWarpsN grid of warps, each 16 rows x kWarpTokens tokens.
+  // S = Q K^T: warp (warp_m, k_split) multiplies its 16 query rows by all kBlockN tokens over one
+  // kKSplit-th of the 576 columns. Its slice of Q stays in registers as mma A-fragments for the
+  // whole sequence, so the loop reads only K from shared memory; the kKSplit partial sums meet in
+  // shared memory and warp k_split == 0 owns the full rows for the softmax.
   static constexpr int kWarpsM = kBlockM / 16;
-  static constexpr int kWarpsN = kNWarps / kWarpsM;
-  static constexpr int kWarpTokens = kBlockN / kWarpsN;
-  static constexpr int kNTilesS = kWarpTokens / 8;
-  static_assert(kNWarps % kWarpsM == 0 && kWarpTokens % 8 == 0, "S warp grid must tile the block");
+  static constexpr int kKSplit = kNWarps / kWarpsM;
+  static_assert(kNWarps % kWarpsM == 0, "warps must tile the query rows");
   static constexpr int kKStepsQK = kHeadDimQK / 16;  // 36
+  static_assert(kKStepsQK % kKSplit == 0, "each warp takes a whole number of 16-column k-steps");
+  static constexpr int kKStepsPerWarp = kKStepsQK / kKSplit;
+  static constexpr int kNTilesS = kBlockN / 8;
+  static_assert(kNTilesS % 2 == 0, "K fragments are loaded two n-tiles at a time");
 
   // O += P V: every warp owns all kBlockM rows of a kWarpCols-wide column slice of O.
   static constexpr int kMSlabs = kBlockM / 16;
@@ -62,16 +67,14 @@ struct KernelTraits {
   static_assert(kBlockN % 16 == 0, "P V steps over 16 tokens");
 
   // Shared-memory plan, byte offsets.
-  static constexpr int kSmemQOffset = 0;
-  static constexpr int kSmemQBytes = kBlockM * kRowStride * 2;
-  static constexpr int kSmemKVOffset = kSmemQOffset + kSmemQBytes;
+  static constexpr int kSmemKVOffset = 0;
   static constexpr int kSmemKVStageElems = kBlockN * kRowStride;
   static constexpr int kSmemKVBytes = kStages * kSmemKVStageElems * 2;
-  static constexpr int kSmemPOffset = kSmemKVOffset + kSmemKVBytes;
+  static constexpr int kSmemPartialOffset = kSmemKVOffset + kSmemKVBytes;  // partial S of k_split > 0
+  static constexpr int kSmemPartialFloats = kWarpsM * (kKSplit - 1) * kNTilesS * 32 * 4;
+  static constexpr int kSmemPOffset = kSmemPartialOffset + kSmemPartialFloats * 4;
   static constexpr int kSmemPBytes = kBlockM * kPRowStride * 2;
-  static constexpr int kSmemRedOffset = kSmemPOffset + kSmemPBytes;  // partial row max and sum
-  static constexpr int kSmemRedBytes = 2 * kWarpsN * kBlockM * 4;
-  static constexpr int kSmemRowOffset = kSmemRedOffset + kSmemRedBytes;  // scale, 1/l, lse
+  static constexpr int kSmemRowOffset = kSmemPOffset + kSmemPBytes;  // scale, 1/l, lse per row
   static constexpr int kSmemRowBytes = 3 * kBlockM * 4;
   static constexpr int kSmemBytes = kSmemRowOffset + kSmemRowBytes;
   static_assert(kSmemBytes <= max_smem_per_block(kTarget_), "tile config exceeds the target's shared memory");

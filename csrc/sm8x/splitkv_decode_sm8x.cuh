@@ -4,10 +4,11 @@
 // part (csrc/smxx/scheduler_metadata.cu). For each piece it streams the KV tiles of one sequence
 // once, and each tile serves as K (all 576 columns) and V (the first 512), for all kBlockM query
 // rows at once:
-//   phase A  S = Q K^T: a kWarpsM x kWarpsN warp grid, each warp 16 rows x kWarpTokens tokens;
-//            masked, then partial row maxima to shared memory.            __syncthreads
-//   phase B  online softmax: row max over the warps, P = exp2(S - max) to shared memory (16-bit),
-//            partial row sums and the rescale factor to shared memory.    __syncthreads
+//   phase A  S = Q K^T: warp (warp_m, k_split) multiplies 16 query rows, whose Q columns it holds in
+//            registers, by all tile tokens over a kKSplit-th of the 576 columns; the partial sums
+//            of k_split > 0 go to shared memory.                            __syncthreads
+//   phase B  the k_split == 0 warps add the partials, mask, run the online softmax on full rows
+//            (quad shuffles only) and write P (16-bit) and the rescale factors. __syncthreads
 //   phase C  O = O * scale + P V: each warp owns all rows of a 512/kNWarps column slice of O, so the
 //            fp32 accumulator is spread over every thread of the CTA.
 // Tokens past the piece's end are zero-filled by cp.async (src-size 0): NaN stored in cache slots
@@ -87,9 +88,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
   constexpr int kThreads = Traits::kThreads;
   constexpr int kRowStride = Traits::kRowStride;
   constexpr int kPRowStride = Traits::kPRowStride;
-  constexpr int kWarpsM = Traits::kWarpsM;
-  constexpr int kWarpsN = Traits::kWarpsN;
-  constexpr int kWarpTokens = Traits::kWarpTokens;
+  constexpr int kKSplit = Traits::kKSplit;
+  constexpr int kKStepsPerWarp = Traits::kKStepsPerWarp;
   constexpr int kNTilesS = Traits::kNTilesS;
   constexpr int kMSlabs = Traits::kMSlabs;
   constexpr int kWarpCols = Traits::kWarpCols;
@@ -102,30 +102,32 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
   if (meta.begin_batch > meta.end_batch) return;
 
   extern __shared__ __align__(128) char smem[];
-  Element* sQ = reinterpret_cast<Element*>(smem + Traits::kSmemQOffset);    // (kBlockM, kRowStride)
   Element* sKV = reinterpret_cast<Element*>(smem + Traits::kSmemKVOffset);  // (kStages, kBlockN, kRowStride)
+  float4* sPartial = reinterpret_cast<float4*>(smem + Traits::kSmemPartialOffset);  // (kWarpsM, kKSplit-1, kNTilesS, 32)
   Element* sP = reinterpret_cast<Element*>(smem + Traits::kSmemPOffset);    // (kBlockM, kPRowStride)
-  float* sRedMax = reinterpret_cast<float*>(smem + Traits::kSmemRedOffset);  // (kWarpsN, kBlockM)
-  float* sRedSum = sRedMax + kWarpsN * kBlockM;                              // (kWarpsN, kBlockM)
-  float* sScale = reinterpret_cast<float*>(smem + Traits::kSmemRowOffset);   // (kBlockM)
-  float* sInvSum = sScale + kBlockM;                                          // (kBlockM)
-  float* sLse = sInvSum + kBlockM;                                            // (kBlockM)
+  float* sScale = reinterpret_cast<float*>(smem + Traits::kSmemRowOffset);  // (kBlockM)
+  float* sInvSum = sScale + kBlockM;                                         // (kBlockM)
+  float* sLse = sInvSum + kBlockM;                                           // (kBlockM)
 
   const int tid = threadIdx.x;
   const int warp = tid / 32;
   const int lane = tid % 32;
-  const int warp_m = warp % kWarpsM;
-  const int warp_n = warp / kWarpsM;
+  const int warp_m = warp % Traits::kWarpsM;  // 16-row slab of the S product
+  const int k_split = warp / Traits::kWarpsM;  // which kKSplit-th of the 576 columns
+  const bool owns_rows = k_split == 0;         // holds full S rows after the reduction
   const int quad_row = lane / 4;  // row within an m16n8 accumulator fragment (and +8)
   const int quad_col = 2 * (lane % 4);
 
-  // The two S rows of this thread (block-local) and their causal visibility.
-  int s_row[2] = {warp_m * 16 + quad_row, warp_m * 16 + quad_row + 8};
+  // The two S rows of this thread (block-local).
+  const int s_row[2] = {warp_m * 16 + quad_row, warp_m * 16 + quad_row + 8};
   const int rows_per_kv = params.rows_per_kv;
   const int row_base = m_block * kBlockM;
 
   const Element* q_base = reinterpret_cast<const Element*>(params.q);
   const Element* k_base = reinterpret_cast<const Element*>(params.k_cache) + kv_head * params.k_head_stride;
+  float4* sPartial_warp = sPartial + (warp_m * (kKSplit - 1) + (k_split - 1)) * kNTilesS * 32 + lane;
+
+  uint32_t q_frag[kKStepsPerWarp][4];  // A-fragments of this warp's Q rows and columns
 
   for (int batch_idx = meta.begin_batch; batch_idx <= meta.end_batch; ++batch_idx) {
     const int seqlen = params.seqlens_k[batch_idx];
@@ -139,12 +141,33 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
     int split_ordinal = batch_idx == meta.begin_batch ? meta.begin_split : 0;
     const int* block_table = params.block_table + batch_idx * params.block_table_batch_stride;
 
+    // Q rows -> registers: row r -> (s, h) = (r / heads_per_kv, kv_head * heads_per_kv + r % heads_per_kv).
     // Visible tokens of each S row: [0, limit). Causal rows see up to seqlen - s_q + s.
     int limit[2];
+    {
+      const Element* q_row[2];
+      bool q_valid[2];
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const int s_idx = min(row_base + s_row[r], rows_per_kv - 1) / params.heads_per_kv;
-      limit[r] = params.is_causal ? max(0, seqlen - params.seqlen_q + s_idx + 1) : seqlen;
+      for (int r = 0; r < 2; ++r) {
+        const int row = row_base + s_row[r];
+        q_valid[r] = row < rows_per_kv;
+        const int s_idx = min(row, rows_per_kv - 1) / params.heads_per_kv;
+        const int h_idx = kv_head * params.heads_per_kv + min(row, rows_per_kv - 1) % params.heads_per_kv;
+        q_row[r] = q_base + batch_idx * params.q_batch_stride + s_idx * params.q_seq_stride +
+                   h_idx * params.q_head_stride + k_split * kKStepsPerWarp * 16 + quad_col;
+        limit[r] = params.is_causal ? max(0, seqlen - params.seqlen_q + s_idx + 1) : seqlen;
+      }
+#pragma unroll
+      for (int kk = 0; kk < kKStepsPerWarp; ++kk) {
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {  // columns +0..7 and +8..15 of the k-step
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            q_frag[kk][half * 2 + r] =
+                q_valid[r] ? *reinterpret_cast<const uint32_t*>(q_row[r] + kk * 16 + half * 8) : 0u;
+          }
+        }
+      }
     }
 
     int piece_begin = begin_block;
@@ -156,21 +179,6 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       const int num_tiles = token_end > token_begin ? (token_end - token_begin + kBlockN - 1) / kBlockN : 0;
 
       __syncthreads();  // the previous piece is done with every shared buffer
-
-      // Q rows of this m_block: row r -> (s, h) = (r / heads_per_kv, kv_head * heads_per_kv + r % heads_per_kv).
-      for (int r = tid / Traits::kLoadThreadsPerRow; r < kBlockM; r += kThreads / Traits::kLoadThreadsPerRow) {
-        const int row = row_base + r;
-        const bool valid = row < rows_per_kv;
-        const int s_idx = valid ? row / params.heads_per_kv : 0;
-        const int h_idx = valid ? kv_head * params.heads_per_kv + row % params.heads_per_kv : 0;
-        const Element* src = q_base + batch_idx * params.q_batch_stride + s_idx * params.q_seq_stride +
-                             h_idx * params.q_head_stride;
-#pragma unroll
-        for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
-          const int col = (c * Traits::kLoadThreadsPerRow + tid % Traits::kLoadThreadsPerRow) * 8;
-          detail::cp_async_zfill(sQ + r * kRowStride + col, src + col, valid);
-        }
-      }
 
       auto load_kv_tile = [&](int tile, int stage) {
         Element* dst = sKV + stage * Traits::kSmemKVStageElems;
@@ -204,7 +212,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         for (int nt = 0; nt < kNTilesO; ++nt)
 #pragma unroll
           for (int i = 0; i < 4; ++i) o_acc[ms][nt][i] = 0.f;
-      float row_max[2] = {-INFINITY, -INFINITY};  // raw (unscaled) S units
+      float row_max[2] = {-INFINITY, -INFINITY};  // raw (unscaled) S units; valid in owns_rows warps
       float row_sum[2] = {0.f, 0.f};
 
       for (int tile = 0; tile < num_tiles; ++tile) {
@@ -216,121 +224,100 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         const Element* sK = sKV + (tile % kStages) * Traits::kSmemKVStageElems;
         const int tile_token = token_begin + tile * kBlockN;
 
-        // ---- phase A: S = Q K^T for this warp's 16 rows x kWarpTokens tokens ----
-        // Two accumulator chains per n-tile (even and odd k-steps), summed at the end: a single chain
-        // of 36 dependent MMAs would expose the MMA latency at every step.
+        // ---- phase A: partial S = Q K^T over this warp's columns, all kBlockN tokens ----
         float s_acc[kNTilesS][4];
-        float s_acc_odd[kNTilesS][4];
 #pragma unroll
         for (int nt = 0; nt < kNTilesS; ++nt)
 #pragma unroll
-          for (int i = 0; i < 4; ++i) s_acc[nt][i] = s_acc_odd[nt][i] = 0.f;
-        const Element* sQ_warp = sQ + (warp_m * 16 + lane % 16) * kRowStride + (lane / 16) * 8;
-        const Element* sK_warp = sK + (warp_n * kWarpTokens + (lane / 16) * 8 + lane % 8) * kRowStride +
-                                 ((lane / 8) % 2) * 8;
-        // Fragments of step kk+1 are loaded before the MMAs of step kk are issued: ldmatrix and mma
-        // are volatile asm, so source order is issue order, and this hides the shared-memory latency.
-        uint32_t a_frag[2][4];
-        uint32_t b_frag[2][kNTilesS][2];
-        auto load_qk_fragments = [&](int kk, int buf) {
-          detail::ldsm_x4(sQ_warp + kk * 16, a_frag[buf][0], a_frag[buf][1], a_frag[buf][2], a_frag[buf][3]);
+          for (int i = 0; i < 4; ++i) s_acc[nt][i] = 0.f;
+        const Element* sK_warp = sK + ((lane / 16) * 8 + lane % 8) * kRowStride + ((lane / 8) % 2) * 8 +
+                                 k_split * kKStepsPerWarp * 16;
+        // Each x4 ldmatrix brings two n-tiles; their MMAs issue while the next pair loads.
 #pragma unroll
-          for (int nt = 0; nt + 1 < kNTilesS; nt += 2) {
-            detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b_frag[buf][nt][0], b_frag[buf][nt][1],
-                            b_frag[buf][nt + 1][0], b_frag[buf][nt + 1][1]);
-          }
-          if constexpr (kNTilesS % 2 == 1) {
-            detail::ldsm_x2(sK_warp + (kNTilesS - 1) * 8 * kRowStride - (lane / 16) * 8 * kRowStride + kk * 16,
-                            b_frag[buf][kNTilesS - 1][0], b_frag[buf][kNTilesS - 1][1]);
-          }
-        };
-        load_qk_fragments(0, 0);
+        for (int kk = 0; kk < kKStepsPerWarp; ++kk) {
 #pragma unroll
-        for (int kk = 0; kk < Traits::kKStepsQK; ++kk) {
-          if (kk + 1 < Traits::kKStepsQK) load_qk_fragments(kk + 1, (kk + 1) % 2);
+          for (int nt = 0; nt < kNTilesS; nt += 2) {
+            uint32_t b[4];
+            detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b[0], b[1], b[2], b[3]);
+            detail::mma_16x8x16<Element>(s_acc[nt], q_frag[kk], b[0], b[1]);
+            detail::mma_16x8x16<Element>(s_acc[nt + 1], q_frag[kk], b[2], b[3]);
+          }
+        }
+        if constexpr (kKSplit > 1) {
+          if (!owns_rows) {
+#pragma unroll
+            for (int nt = 0; nt < kNTilesS; ++nt) {
+              sPartial_warp[nt * 32] = make_float4(s_acc[nt][0], s_acc[nt][1], s_acc[nt][2], s_acc[nt][3]);
+            }
+          }
+          __syncthreads();
+        }
+
+        // ---- phase B (row-owning warps): sum the partials, mask, online softmax, P to shared ----
+        if (owns_rows) {
+#pragma unroll
+          for (int split = 1; split < kKSplit; ++split) {
+            const float4* partial = sPartial + (warp_m * (kKSplit - 1) + (split - 1)) * kNTilesS * 32 + lane;
+#pragma unroll
+            for (int nt = 0; nt < kNTilesS; ++nt) {
+              const float4 v = partial[nt * 32];
+              s_acc[nt][0] += v.x;
+              s_acc[nt][1] += v.y;
+              s_acc[nt][2] += v.z;
+              s_acc[nt][3] += v.w;
+            }
+          }
+          // Tokens a row cannot see (past the piece, past the sequence, causal) get -inf.
+          float tile_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
           for (int nt = 0; nt < kNTilesS; ++nt) {
-            detail::mma_16x8x16<Element>(kk % 2 ? s_acc_odd[nt] : s_acc[nt], a_frag[kk % 2], b_frag[kk % 2][nt][0],
-                                         b_frag[kk % 2][nt][1]);
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+              const int token = tile_token + nt * 8 + quad_col + (i & 1);
+              const int r = i / 2;
+              if (token >= limit[r] || token >= token_end) s_acc[nt][i] = -INFINITY;
+              tile_max[r] = fmaxf(tile_max[r], s_acc[nt][i]);
+            }
           }
-        }
+          float scale[2];
+          float max_scaled[2];
 #pragma unroll
-        for (int nt = 0; nt < kNTilesS; ++nt)
-#pragma unroll
-          for (int i = 0; i < 4; ++i) s_acc[nt][i] += s_acc_odd[nt][i];
-
-        // Mask tokens a row cannot see (past the piece, past the sequence, causal) to -inf.
-        float tile_max[2] = {-INFINITY, -INFINITY};
-#pragma unroll
-        for (int nt = 0; nt < kNTilesS; ++nt) {
-#pragma unroll
-          for (int i = 0; i < 4; ++i) {
-            const int token = tile_token + warp_n * kWarpTokens + nt * 8 + quad_col + (i & 1);
-            const int r = i / 2;
-            if (token >= limit[r] || token >= token_end) s_acc[nt][i] = -INFINITY;
-            tile_max[r] = fmaxf(tile_max[r], s_acc[nt][i]);
+          for (int r = 0; r < 2; ++r) {
+            tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 1));
+            tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 2));
+            const float new_max = fmaxf(row_max[r], tile_max[r]);
+            // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
+            max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
+            scale[r] = detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]);
+            row_max[r] = new_max;
           }
-        }
+          float tile_sum[2] = {0.f, 0.f};
 #pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 1));
-          tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 2));
-        }
-        if (lane % 4 == 0) {
-          sRedMax[warp_n * kBlockM + s_row[0]] = tile_max[0];
-          sRedMax[warp_n * kBlockM + s_row[1]] = tile_max[1];
-        }
-        __syncthreads();
-
-        // ---- phase B: online softmax ----
-        float scale[2];
-        float max_scaled[2];
+          for (int nt = 0; nt < kNTilesS; ++nt) {
+            float p[4];
 #pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          float new_max = row_max[r];
-#pragma unroll
-          for (int w = 0; w < kWarpsN; ++w) new_max = fmaxf(new_max, sRedMax[w * kBlockM + s_row[r]]);
-          // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
-          max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
-          scale[r] = detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]);
-          row_max[r] = new_max;
-        }
-        float part_sum[2] = {0.f, 0.f};
-#pragma unroll
-        for (int nt = 0; nt < kNTilesS; ++nt) {
-          float p[4];
-#pragma unroll
-          for (int i = 0; i < 4; ++i) {
-            p[i] = detail::fast_exp2(s_acc[nt][i] * params.softmax_scale_log2 - max_scaled[i / 2]);
-            part_sum[i / 2] += p[i];
+            for (int i = 0; i < 4; ++i) {
+              p[i] = detail::fast_exp2(s_acc[nt][i] * params.softmax_scale_log2 - max_scaled[i / 2]);
+              tile_sum[i / 2] += p[i];
+            }
+            const int col = nt * 8 + quad_col;
+            *reinterpret_cast<uint32_t*>(sP + s_row[0] * kPRowStride + col) = detail::pack_two<Element>(p[0], p[1]);
+            *reinterpret_cast<uint32_t*>(sP + s_row[1] * kPRowStride + col) = detail::pack_two<Element>(p[2], p[3]);
           }
-          const int col = warp_n * kWarpTokens + nt * 8 + quad_col;
-          *reinterpret_cast<uint32_t*>(sP + s_row[0] * kPRowStride + col) = detail::pack_two<Element>(p[0], p[1]);
-          *reinterpret_cast<uint32_t*>(sP + s_row[1] * kPRowStride + col) = detail::pack_two<Element>(p[2], p[3]);
-        }
 #pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          part_sum[r] += __shfl_xor_sync(0xffffffff, part_sum[r], 1);
-          part_sum[r] += __shfl_xor_sync(0xffffffff, part_sum[r], 2);
-        }
-        if (lane % 4 == 0) {
-          sRedSum[warp_n * kBlockM + s_row[0]] = part_sum[0];
-          sRedSum[warp_n * kBlockM + s_row[1]] = part_sum[1];
-          if (warp_n == 0) {
+          for (int r = 0; r < 2; ++r) {
+            tile_sum[r] += __shfl_xor_sync(0xffffffff, tile_sum[r], 1);
+            tile_sum[r] += __shfl_xor_sync(0xffffffff, tile_sum[r], 2);
+            row_sum[r] = row_sum[r] * scale[r] + tile_sum[r];
+          }
+          if (lane % 4 == 0) {
             sScale[s_row[0]] = scale[0];
             sScale[s_row[1]] = scale[1];
           }
         }
         __syncthreads();
 
-        // ---- phase C: O = O * scale + P V ----
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          float tile_sum = 0.f;
-#pragma unroll
-          for (int w = 0; w < kWarpsN; ++w) tile_sum += sRedSum[w * kBlockM + s_row[r]];
-          row_sum[r] = row_sum[r] * scale[r] + tile_sum;
-        }
+        // ---- phase C (all warps): O = O * scale + P V over this warp's column slice ----
 #pragma unroll
         for (int ms = 0; ms < kMSlabs; ++ms) {
           const float scale_lo = sScale[ms * 16 + quad_row];
@@ -346,28 +333,23 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         const Element* sP_thread = sP + (lane % 16) * kPRowStride + (lane / 16) * 8;
         const Element* sV_thread = sK + (lane % 8 + ((lane / 8) % 2) * 8) * kRowStride + warp * kWarpCols +
                                    (lane / 16) * 8;
-        uint32_t p_frag[kMSlabs][4];
-        uint32_t v_frag[2][4];
 #pragma unroll
         for (int kt = 0; kt < Traits::kKStepsPV; ++kt) {
+          // All of this warp's V fragments for 16 tokens, then one P fragment per 16-row slab.
+          uint32_t v_frag[kNTilesO / 2][4];
+          const Element* sV_step = sV_thread + kt * 16 * kRowStride;
+#pragma unroll
+          for (int np = 0; np < kNTilesO / 2; ++np) {
+            detail::ldsm_x4_trans(sV_step + np * 16, v_frag[np][0], v_frag[np][1], v_frag[np][2], v_frag[np][3]);
+          }
 #pragma unroll
           for (int ms = 0; ms < kMSlabs; ++ms) {
-            detail::ldsm_x4(sP_thread + ms * 16 * kPRowStride + kt * 16, p_frag[ms][0], p_frag[ms][1], p_frag[ms][2],
-                            p_frag[ms][3]);
-          }
-          const Element* sV_step = sV_thread + kt * 16 * kRowStride;
-          detail::ldsm_x4_trans(sV_step, v_frag[0][0], v_frag[0][1], v_frag[0][2], v_frag[0][3]);
+            uint32_t p_frag[4];
+            detail::ldsm_x4(sP_thread + ms * 16 * kPRowStride + kt * 16, p_frag[0], p_frag[1], p_frag[2], p_frag[3]);
 #pragma unroll
-          for (int nt = 0; nt < kNTilesO; nt += 2) {
-            const int buf = (nt / 2) % 2;
-            if (nt + 2 < kNTilesO) {  // next V fragment in flight while these MMAs issue
-              detail::ldsm_x4_trans(sV_step + (nt + 2) * 8, v_frag[buf ^ 1][0], v_frag[buf ^ 1][1], v_frag[buf ^ 1][2],
-                                    v_frag[buf ^ 1][3]);
-            }
-#pragma unroll
-            for (int ms = 0; ms < kMSlabs; ++ms) {
-              detail::mma_16x8x16<Element>(o_acc[ms][nt], p_frag[ms], v_frag[buf][0], v_frag[buf][1]);
-              detail::mma_16x8x16<Element>(o_acc[ms][nt + 1], p_frag[ms], v_frag[buf][2], v_frag[buf][3]);
+            for (int np = 0; np < kNTilesO / 2; ++np) {
+              detail::mma_16x8x16<Element>(o_acc[ms][2 * np], p_frag, v_frag[np][0], v_frag[np][1]);
+              detail::mma_16x8x16<Element>(o_acc[ms][2 * np + 1], p_frag, v_frag[np][2], v_frag[np][3]);
             }
           }
         }
@@ -375,7 +357,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       cute::cp_async_wait<0>();  // no copy into a buffer the next piece reuses is left in flight
 
       // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
-      if (warp_n == 0 && lane % 4 == 0) {
+      if (owns_rows && lane % 4 == 0) {
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
           const bool seen = row_sum[r] > 0.f;

@@ -19,36 +19,28 @@ struct TileShape {
   int stages;     // cp.async pipeline depth; >= 2 so a tile loads while the previous one computes
 };
 
-// Shared memory: Q tile block_m x 576 (+16 B row pad), `stages` KV tiles block_n x 576 (+16 B),
-// P tile block_m x block_n (+16 B), and a few block_m-sized reduction arrays:
-//   row of 576 bf16/fp16 + pad = 1168 B.
+// Q lives in registers (each warp holds its rows' slice of the 576 columns), so shared memory holds
+// only the KV stages (block_n x 576, rows padded to 1168 B), the partial S sums of the k-split warps
+// (fp32), the P tile and three block_m-sized row arrays.
 // sm80 (163 KB):
-//   m16: Q 18.3 KB + 3 x 32-token stages 109.5 KB = 128 KB: three stages keep 73 KB in flight.
-//   m32: Q 36.5 KB + 2 x 32-token stages  73.0 KB = 111 KB.
-//   m64: Q 73.0 KB + 2 x 32-token stages  73.0 KB = 152 KB (64-token stages would need 219 KB).
+//   m16, 4 warps:  2 x 64-token stages 146 KB + partial S 12 KB + P 2 KB = 160 KB.
+//   m32, 8 warps:  4 x 32-token stages 146 KB + partial S 12 KB + P 2.5 KB = 161 KB.
 // sm86 / sm89 (99 KB):
-//   m16: Q 18.3 KB + 2 x 32-token stages  73.0 KB =  93 KB.
-//   m32: Q 36.5 KB + 3 x 16-token stages  54.8 KB =  93 KB (two 32-token stages would need 110 KB).
-//   m64 does not fit beside two stages (Q alone is 73 KB): 64-row groups run as two 32-row CTAs
-//   that read the same KV tiles close together in time, mostly from L2.
-// O accumulator registers per thread = block_m * 512 / (32 * num_warps): 64 (m16, 4 warps),
-// 128 (m32, 4 warps), 128 (m64, 8 warps).
+//   m16, 4 warps:  2 x 32-token stages 73 KB + partial S  6 KB + P 1.3 KB = 80 KB.
+//   m32, 8 warps:  2 x 32-token stages 73 KB + partial S 12 KB + P 2.5 KB = 88 KB.
+// Registers per thread: O = block_m * 512 / (32 * num_warps) fp32 = 64, plus the Q slice, 16 rows x
+// 576 / k_split columns = 36 (k_split 4). A 64-row tile would need O = 128 and Q = 72 registers
+// live across the whole loop with 8 warps, which spills (measured 36-84 B of local memory), so
+// groups of more than 32 rows run as several 32-row CTAs; those read the same KV tiles close together
+// in time (adjacent blockIdx.x), mostly from L2.
 constexpr TileShape tile_shape(Target target, int block_m) {
   if (target == Target::kSm80) {
-    return block_m == 16   ? TileShape{16, 32, 4, 3}
-           : block_m == 32 ? TileShape{32, 32, 4, 2}
-                           : TileShape{64, 32, 8, 2};
+    return block_m == 16 ? TileShape{16, 64, 4, 2} : TileShape{32, 32, 8, 4};
   }
-  return block_m == 16 ? TileShape{16, 32, 4, 2} : TileShape{32, 16, 4, 3};
+  return block_m == 16 ? TileShape{16, 32, 4, 2} : TileShape{32, 32, 8, 2};
 }
 
-// Largest rows-per-CTA a target instantiates.
-constexpr int max_block_m(Target target) { return target == Target::kSm80 ? 64 : 32; }
-
-// Rows per CTA for a group of `rows` query rows sharing one KV head: the smallest tile that holds
-// them all, else the largest (several CTAs per KV range).
-constexpr int choose_block_m(Target target, int rows) {
-  return rows <= 16 ? 16 : (rows <= 32 || max_block_m(target) == 32) ? 32 : 64;
-}
+// Rows per CTA for a group of `rows` query rows sharing one KV head.
+constexpr int choose_block_m(Target, int rows) { return rows <= 16 ? 16 : 32; }
 
 }  // namespace flash_mla::sm8x
