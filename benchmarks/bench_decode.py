@@ -146,7 +146,7 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"device": torch.cuda.get_device_name(), "copy_gbs": bandwidth,
                                                "matmul_tflops": tflops_peak,
-                                               "rows": [dict(zip(("impl", "s_k", "varlen", "h_q", "s_q"), k), **v)
+                                               "rows": [dict(zip(("impl", "s_k", "varlen", "h_q", "s_q"), k, strict=True), **v)
                                                         for k, v in results.items()]}, indent=1))
     return 0
 

@@ -8,7 +8,7 @@ torch.compile trace them; neither needs a host synchronisation, so CUDA graphs c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -58,7 +58,7 @@ class LaunchPlan:
     max_ctas_per_sm: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def launch_plan(variant: str, rows_per_kv: int, device_index: int | None) -> LaunchPlan:
     """Tile shape of `variant` for `rows_per_kv` query rows per KV head; with a device index, also how
     many CTAs fit on one of its SMs."""
@@ -70,7 +70,7 @@ def launch_plan(variant: str, rows_per_kv: int, device_index: int | None) -> Lau
     return LaunchPlan(*values)
 
 
-@lru_cache(maxsize=None)
+@cache
 def num_sm_parts(variant: str, rows_per_kv: int, num_heads_k: int, device_index: int) -> int:
     """CTA columns of the split-KV grid: enough (m_block, kv_head, part) CTAs for one full wave."""
     plan = launch_plan(variant, rows_per_kv, device_index)

@@ -12,7 +12,7 @@ import importlib
 import os
 import threading
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -92,7 +92,7 @@ def select_variant(device: torch.device) -> str:
     return forced
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_variant(variant: str):
     """Import flash_mla._<variant> (registering its torch ops) and the ops' fake implementations."""
     try:

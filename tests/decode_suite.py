@@ -16,7 +16,6 @@ import zlib
 
 import pytest
 import torch
-
 from mla_reference import DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode
 
 FORWARD_COMPAT_ENV = "FLASH_MLA_FORWARD_COMPAT"

@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-
 from mla_reference import HEAD_DIM_V, DecodeCase, compare, make_inputs, reference_decode
 
 

@@ -232,15 +232,23 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
           for (int i = 0; i < 4; ++i) s_acc[nt][i] = 0.f;
         const Element* sK_warp = sK + ((lane / 16) * 8 + lane % 8) * kRowStride + ((lane / 8) % 2) * 8 +
                                  k_split * kKStepsPerWarp * 16;
-        // Each x4 ldmatrix brings two n-tiles; their MMAs issue while the next pair loads.
-#pragma unroll
-        for (int kk = 0; kk < kKStepsPerWarp; ++kk) {
+        // The K fragments of step kk+1 are loaded before the MMAs of step kk issue (ldmatrix and mma
+        // are volatile asm: source order is issue order), hiding the shared-memory latency.
+        uint32_t b_frag[2][kNTilesS][2];
+        auto load_k_fragments = [&](int kk, int buf) {
 #pragma unroll
           for (int nt = 0; nt < kNTilesS; nt += 2) {
-            uint32_t b[4];
-            detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b[0], b[1], b[2], b[3]);
-            detail::mma_16x8x16<Element>(s_acc[nt], q_frag[kk], b[0], b[1]);
-            detail::mma_16x8x16<Element>(s_acc[nt + 1], q_frag[kk], b[2], b[3]);
+            detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b_frag[buf][nt][0], b_frag[buf][nt][1],
+                            b_frag[buf][nt + 1][0], b_frag[buf][nt + 1][1]);
+          }
+        };
+        load_k_fragments(0, 0);
+#pragma unroll
+        for (int kk = 0; kk < kKStepsPerWarp; ++kk) {
+          if (kk + 1 < kKStepsPerWarp) load_k_fragments(kk + 1, (kk + 1) % 2);
+#pragma unroll
+          for (int nt = 0; nt < kNTilesS; ++nt) {
+            detail::mma_16x8x16<Element>(s_acc[nt], q_frag[kk], b_frag[kk % 2][nt][0], b_frag[kk % 2][nt][1]);
           }
         }
         if constexpr (kKSplit > 1) {
