@@ -116,15 +116,28 @@ def _cases() -> list[DecodeCase]:
 
 
 CASES = _cases()
+# The largest cases take a whole device's worth of memory traffic: one xdist worker runs them all.
+CASE_PARAMS = [pytest.param(c, marks=pytest.mark.whole_gpu) if c.batch * c.seqlen_k * c.h_q >= 2**21 else c for c in CASES]
 
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", list(DTYPES), ids=list(DTYPES))
-@pytest.mark.parametrize("case", CASES, ids=[c.label()[:-5] for c in CASES])
+@pytest.mark.parametrize("case", CASE_PARAMS, ids=[c.label()[:-5] for c in CASES])
 def test_decode_matches_reference(variant, case, dtype):
     case.dtype = DTYPES[dtype]
     case.seed = zlib.crc32(case.label().encode()) % 10_000
     check_case(case)
+
+
+@pytest.mark.gpu
+def test_gpu_assignment(variant):
+    """Under pytest-xdist each worker sees exactly its own GPU (tests/conftest.py pins it)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    pinned = os.environ.get("FLASH_MLA_TEST_GPUS")
+    print(f"{worker}: CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '(all)')} "
+          f"device={torch.cuda.get_device_name()} pci={getattr(torch.cuda.get_device_properties(0), "pci_bus_id", "?")}")
+    if worker != "main" and pinned:
+        assert torch.cuda.device_count() == 1
 
 
 @pytest.mark.gpu
