@@ -134,8 +134,9 @@ def test_gpu_assignment(variant):
     """Under pytest-xdist each worker sees exactly its own GPU (tests/conftest.py pins it)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     pinned = os.environ.get("FLASH_MLA_TEST_GPUS")
+    pci = getattr(torch.cuda.get_device_properties(0), "pci_bus_id", "?")
     print(f"{worker}: CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '(all)')} "
-          f"device={torch.cuda.get_device_name()} pci={getattr(torch.cuda.get_device_properties(0), "pci_bus_id", "?")}")
+          f"device={torch.cuda.get_device_name()} pci={pci}")
     if worker != "main" and pinned:
         assert torch.cuda.device_count() == 1
 
