@@ -1,4 +1,4 @@
-"""flash-mla's build-and-test sessions; the matrix they follow is ci/matrix.json (see ci/README-matrix.md).
+"""flash-mla's build-and-test sessions; the matrix they follow is ci/matrix.json (see README.md, "Build-and-test matrix").
 
     nox -s build                           cross-compile every SM target once, check the cubins
     nox -s test-sm86                       build, then tests/test_flash_mla_sm86.py on the GPU present
