@@ -195,9 +195,9 @@ def test_deterministic_mode_is_batch_invariant(variant):
     table[1:, : crowd.block_table.shape[1]] = crowd_table
     lens = torch.cat([inputs.cache_seqlens, crowd.cache_seqlens])
     batched = type(inputs)(q, k_cache, table, lens, inputs.softmax_scale, True)
-    together, _ = run_decode(batched, deterministic=True)
+    together, together_lse = run_decode(batched, deterministic=True)
     assert torch.equal(alone[0], together[0])
-    result = compare(together, _, *reference_decode(batched))
+    result = compare(together, together_lse, *reference_decode(batched))
     assert not result.failures, result.failures
 
 
