@@ -14,8 +14,8 @@ Options (posargs before any pytest arguments, or environment variables):
 
 With `--no-venv` (`-db none`) the local backend uses the interpreter running nox as it is (inside an image,
 or a prepared machine without network) and installs nothing; otherwise each session's venv gets the
-matrix row's torch, the CUDA 13 wheels as its CUDA_HOME (CUDA 12: set CUDA_HOME to that toolkit), and
-pyproject.toml's build and test requirements.
+matrix row's torch, the CUDA 13 wheels as its CUDA_HOME (rows whose toolkit is not "pypi": set CUDA_HOME to
+that toolkit), and pyproject.toml's build and test requirements.
 
 The wheel is built once per (Python, torch) environment and source state, in dist/<key>/, and reused by
 every later session; compiles go through ccache (FLASH_MLA_CCACHE_DIR, default ~/.cache/flash-mla/ccache).
@@ -160,10 +160,11 @@ def _gpu_flags(docker: str) -> list[str]:
 
 
 def _build_image(session: nox.Session, docker: str, tk: ci_matrix.Toolkit, target: str, tag: str, **extra: str):
-    base = MATRIX.base_image(tk)
-    if base == MATRIX.local_base_image and _quiet([docker, "image", "inspect", base]) != 0:
-        session.log(f"bootstrapping the local base image {base}")
-        session.run("bash", str(ROOT / "docker" / "bootstrap_base.sh"), base, env={"DOCKER": docker}, external=True)
+    base = MATRIX.local_base_image(tk)
+    if base and _quiet([docker, "image", "inspect", base]) != 0:
+        session.log(f"bootstrapping the local base image {base} (Debian {tk.debian_suite})")
+        env = {"DOCKER": docker, "DEBIAN_SUITE": str(tk.debian_suite)}
+        session.run("bash", str(ROOT / "docker" / "bootstrap_base.sh"), base, env=env, external=True)
     args = {**MATRIX.docker_build_args(tk), **extra}
     cmd = [docker, "build", "-f", str(DOCKERFILE), "--network", "host", "--target", target, "-t", tag]
     cmd += [f"--build-arg={k}={v}" for k, v in args.items()]
@@ -290,9 +291,7 @@ def _local_env(session: nox.Session, opts: Options, tk: ci_matrix.Toolkit) -> En
         )
     env = Env(python_tag, torch_version, torch_cuda, cuda_home, nvcc)
     if _passthrough(session) and opts.cuda_explicit and torch_cuda != tk.cuda:
-        session.skip(
-            f"prepared environment: torch {torch_version} is for CUDA {torch_cuda}, not the CUDA {tk.cuda} asked"
-        )
+        session.skip(f"prepared environment: torch {torch_version} is for CUDA {torch_cuda}, not the CUDA {tk.cuda} asked")
     session.log(f"environment {env.key}: torch {torch_version}, nvcc {nvcc} at {cuda_home}")
     return env
 
@@ -555,9 +554,7 @@ def _make_test_session(sm: str):
     def session_func(session: nox.Session) -> None:
         _test_target(session, sm)
 
-    session_func.__doc__ = (
-        f"Build, then {target.test_module} on the GPU present; without a {sm} GPU ({target.gpu}) it skips, exit 0."
-    )
+    session_func.__doc__ = f"Build, then {target.test_module} on the GPU present; without a {sm} GPU ({target.gpu}) it skips, exit 0."
     session_func.__name__ = f"test_{sm}"
     return nox.session(name=target.session, tags=["test", sm])(session_func)
 
@@ -632,9 +629,7 @@ def docker_build(session: nox.Session) -> None:
             "mods = sorted(p.name for p in pathlib.Path(flash_mla.__file__).parent.glob('_*.so')); "
             "assert mods, 'no extension modules'; print('flash_mla', mods, 'torch', torch.__version__)"
         )
-        session.run(
-            docker, "run", "--rm", "--network", "host", tk.runtime_image(), "python", "-c", smoke, external=True
-        )
+        session.run(docker, "run", "--rm", "--network", "host", tk.runtime_image(), "python", "-c", smoke, external=True)
         session.log(f"{tk.runtime_image()} built and smoke-tested in {time.monotonic() - started:.0f} s")
 
 

@@ -88,9 +88,11 @@ export CI=${CI:-1}
 step "install docker.io and debootstrap" install_docker
 step "start dockerd" start_dockerd
 step "nox on the host" install_nox
-base=$("$python" ci/matrix.py get base_image "$cuda")
-if [ "$base" = "$("$python" ci/matrix.py get local_base_image)" ]; then
-  step "base image $base (debootstrap, docker import)" env DOCKER="$FLASH_MLA_DOCKER" docker/bootstrap_base.sh "$base"
+base=$("$python" ci/matrix.py get local_base_image "$cuda")  # empty: the row starts from a registry image
+if [ -n "$base" ]; then
+  suite=$("$python" ci/matrix.py get debian_suite "$cuda")
+  step "base image $base (debootstrap $suite, docker import)" \
+    env DOCKER="$FLASH_MLA_DOCKER" DEBIAN_SUITE="$suite" docker/bootstrap_base.sh "$base"
 fi
 # The build session builds the toolkit image first (layer-cached afterwards), then compiles in it.
 step "nox -s build (toolkit image CUDA $cuda, cross-compile, cuobjdump checks)" nox_docker build

@@ -3,7 +3,7 @@
 noxfile.py imports this module; workflows and scripts use its command line:
 
     python ci/matrix.py github           # key=JSON lines for $GITHUB_OUTPUT (toolkits, targets, ...)
-    python ci/matrix.py get default_cuda # one value (cuda, archs, torch CUDA, sessions, ...)
+    python ci/matrix.py get default_cuda # one value (archs, torch, base_image, debian_suite, ...; CUDA as 2nd arg)
     python ci/matrix.py docker-args 13.0 # --build-arg list for docker/Dockerfile, shell-quoted (for eval)
     python ci/matrix.py table            # the Markdown table of the README (validate_matrix.py compares)
 
@@ -27,11 +27,20 @@ DEV_IMAGE = "flash-mla-dev"
 RUNTIME_IMAGE = "flash-mla"
 
 
+# Where a toolkit row's nvcc comes from (the "toolkit" field of ci/matrix.json).
+PYPI = "pypi"  # NVIDIA's PyPI wheels (a whole nvcc from CUDA 13 on), on the local Debian base
+DEBIAN = "debian"  # Debian's own packages (nvidia-cuda-toolkit, non-free), on the local Debian base
+IMAGE = "image"  # an nvidia/cuda:X.Y.Z-devel-<os> base image (/usr/local/cuda): needs an image registry
+SOURCES = (PYPI, DEBIAN, IMAGE)
+
+
 @dataclass(frozen=True)
 class Toolkit:
     cuda: str  # "12.8": major.minor of nvcc
     torch: str  # the torch release built for this CUDA (its PyPI wheel's CUDA major.minor matches)
-    base_image: str | None  # an nvidia/cuda devel image, or None: local Debian base + NVIDIA's PyPI wheels
+    toolkit: str  # where nvcc comes from: PYPI, DEBIAN or IMAGE
+    debian_suite: str | None  # PYPI and DEBIAN: the Debian release of the local base (its Python too)
+    base_image: str | None  # IMAGE: the nvidia/cuda devel image; None otherwise
 
     @property
     def tag(self) -> str:
@@ -42,13 +51,34 @@ class Toolkit:
         return int(self.cuda.split(".")[0])
 
     @property
+    def local_base(self) -> bool:
+        """Whether the image starts from the locally debootstrapped Debian (no image registry needed)."""
+        return self.toolkit in (PYPI, DEBIAN)
+
+    @property
     def wheels(self) -> list[str]:
         """NVIDIA's PyPI wheels that make this row's CUDA_HOME (docker/install/cuda_home.py); none when the
-        base image brings the toolkit. cuobjdump (artifact checks) has wheels from 13.2 on only; any of
-        them reads CUDA 12 and 13 cubins."""
-        if self.base_image:
+        toolkit comes from Debian packages or the base image. cuobjdump (artifact checks) has wheels from
+        13.2 on only; any of them reads CUDA 12 and 13 cubins."""
+        if self.toolkit != PYPI:
             return []
         return [f"cuda-toolkit[nvcc,crt,nvvm,cccl,cudart]=={self.cuda}.*", "nvidia-cuda-cuobjdump"]
+
+    @property
+    def debian_packages(self) -> list[str]:
+        """Debian packages that bring this row's toolkit (docker/install/toolkit.sh links them into
+        /usr/local/cuda): nvcc, its g++ and cuobjdump, with the CUDA headers and libraries as dependencies.
+        The version glob makes apt fail, rather than install another CUDA, if the suite moves on."""
+        if self.toolkit != DEBIAN:
+            return []
+        return [f"nvidia-cuda-toolkit={self.cuda}.*"]
+
+    def describe(self, local_base: str) -> str:
+        """Where the toolkit comes from, for the README's table."""
+        if self.toolkit == IMAGE:
+            return f"`{self.base_image}`"
+        what = "PyPI wheels" if self.toolkit == PYPI else "Debian's `nvidia-cuda-toolkit`"
+        return f"{what} on `{local_base}:{self.debian_suite}`"
 
     def dev_image(self) -> str:
         return f"{DEV_IMAGE}:{self.tag}"
@@ -77,7 +107,7 @@ class Target:
 @dataclass(frozen=True)
 class Matrix:
     default_cuda: str
-    local_base_image: str
+    local_base: str  # repository of the debootstrapped Debian images; the tag is the row's debian_suite
     runner_labels: tuple[str, ...]
     toolkits: tuple[Toolkit, ...]
     targets: tuple[Target, ...]
@@ -107,13 +137,19 @@ class Matrix:
     def runs_on(self, target: Target) -> list[str]:
         return [*self.runner_labels, target.sm]
 
+    def local_base_image(self, tk: Toolkit) -> str | None:
+        """The debootstrapped image a row starts from (docker/bootstrap_base.sh makes it), or None."""
+        return f"{self.local_base}:{tk.debian_suite}" if tk.local_base else None
+
     def base_image(self, tk: Toolkit) -> str:
-        return tk.base_image or self.local_base_image
+        return self.local_base_image(tk) or tk.base_image or ""
 
     def runtime_base_image(self, tk: Toolkit) -> str:
         # nvidia/cuda tags come as -devel- (toolkit) and -base- (CUDA runtime only) of one release and OS,
         # so the runtime stage gets the same Python as the stage that built the wheel.
-        return tk.base_image.replace("-devel-", "-base-") if tk.base_image else self.local_base_image
+        if tk.toolkit == IMAGE and tk.base_image:
+            return tk.base_image.replace("-devel-", "-base-")
+        return self.base_image(tk)
 
     def docker_build_args(self, tk: Toolkit) -> dict[str, str]:
         return {
@@ -122,6 +158,7 @@ class Matrix:
             "CUDA_VERSION": tk.cuda,
             "TORCH_VERSION": tk.torch,
             "CUDA_WHEELS": " ".join(tk.wheels),
+            "CUDA_PACKAGES": " ".join(tk.debian_packages),
             "FLASH_MLA_CUDA_ARCHS": self.archs(tk.cuda),
         }
 
@@ -134,7 +171,7 @@ def load(path: Path = MATRIX_FILE) -> Matrix:
     raw = json.loads(path.read_text())
     return Matrix(
         default_cuda=raw["default_cuda"],
-        local_base_image=raw["local_base_image"],
+        local_base=raw["local_base"],
         runner_labels=tuple(raw["runner_labels"]),
         toolkits=tuple(Toolkit(**tk) for tk in raw["toolkits"]),
         targets=tuple(Target(**{**t, "cc": tuple(t["cc"])}) for t in raw["targets"]),
@@ -151,7 +188,9 @@ def github_outputs(m: Matrix) -> dict[str, object]:
             "image": tk.runtime_image(),
             "dev_image": tk.dev_image(),
             "default": tk.cuda == m.default_cuda,
-            "local_base": tk.base_image is None,
+            "toolkit": tk.toolkit,
+            "local_base": tk.local_base,
+            "debian_suite": tk.debian_suite or "",
         }
         for tk in m.toolkits
     ]
@@ -178,7 +217,7 @@ def table(m: Matrix) -> str:
     rows = []
     for tk in m.toolkits:
         archs = m.archs(tk.cuda).split(";")
-        source = f"`{tk.base_image}`" if tk.base_image else f"PyPI wheels on `{m.local_base_image}`"
+        source = tk.describe(m.local_base)
         cuda = f"**{tk.cuda}** (default)" if tk.cuda == m.default_cuda else tk.cuda
         rows.append([cuda, tk.torch, source, *("yes" if t.arch in archs else "-" for t in m.targets)])
     labels = ", ".join(f"`{x}`" for x in m.runner_labels)
@@ -208,8 +247,10 @@ def main(argv: list[str]) -> int:
             "archs": m.archs(tk.cuda),
             "dev_image": tk.dev_image(),
             "runtime_image": tk.runtime_image(),
+            "toolkit": tk.toolkit,
             "base_image": m.base_image(tk),
-            "local_base_image": m.local_base_image,
+            "local_base_image": m.local_base_image(tk) or "",  # empty: the row needs no debootstrapped base
+            "debian_suite": tk.debian_suite or "",
             "sessions": " ".join(t.session for t in m.targets),
         }
         print(values[key])

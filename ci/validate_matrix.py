@@ -25,17 +25,23 @@ TORCH_RE = re.compile(r"^\d+\.\d+\.\d+$")
 ARCH_RE = re.compile(r"^(\d+)[af]?$")
 # CUDA 12 wheels of nvidia-cuda-nvcc-cu12 hold ptxas only: a whole nvcc comes from PyPI from CUDA 13 on.
 FIRST_PYPI_NVCC_MAJOR = 13
+# The CUDA toolkit (nvidia-cuda-toolkit, non-free) each Debian release ships: a "debian" row names one of
+# these suites and its CUDA. trixie: 12.4.131~12.4.1-2; bookworm: 11.8.89~11.8.0-5~deb12u1.
+DEBIAN_CUDA = {"bookworm": "11.8", "trixie": "12.4"}
+# Suites a local base may be debootstrapped from (docker/bootstrap_base.sh), with their Python (the venv's,
+# so --online resolves torch for it: torch 2.6.0 is the oldest pin here with cp313 wheels).
+DEBIAN_SUITES = {"bookworm": "3.11", "trixie": "3.13"}
 # The README's copy of the matrix sits between these markers and must equal `python ci/matrix.py table`.
 TABLE_BEGIN, TABLE_END = "<!-- matrix-table -->", "<!-- /matrix-table -->"
 
 
 def check_shape(raw: dict) -> list[str]:
     problems = []
-    for key, kind in (("default_cuda", str), ("local_base_image", str), ("runner_labels", list)):
+    for key, kind in (("default_cuda", str), ("local_base", str), ("runner_labels", list)):
         if not isinstance(raw.get(key), kind):
             problems.append(f"{key}: missing or not a {kind.__name__}")
     for key, fields in (
-        ("toolkits", {"cuda", "torch", "base_image"}),
+        ("toolkits", {"cuda", "torch", "toolkit", "debian_suite", "base_image"}),
         ("targets", {"sm", "arch", "cc", "gpu", "min_cuda"}),
     ):
         rows = raw.get(key)
@@ -62,12 +68,7 @@ def check_rows(m: ci_matrix.Matrix) -> list[str]:
             continue
         if not TORCH_RE.match(tk.torch):
             problems.append(f"{where}: torch must be an exact release X.Y.Z, not {tk.torch!r}")
-        if tk.base_image is None and tk.major < FIRST_PYPI_NVCC_MAJOR:
-            problems.append(f"{where}: PyPI has no whole CUDA 12 nvcc; give an nvidia/cuda devel base_image")
-        if tk.base_image is not None and not (
-            tk.base_image.startswith(f"nvidia/cuda:{tk.cuda}.") and "-devel-" in tk.base_image
-        ):
-            problems.append(f"{where}: base_image {tk.base_image!r} should be nvidia/cuda:{tk.cuda}.x-devel-<os>")
+        problems += check_source(tk, where)
     labels = set(m.runner_labels)
     sms = [t.sm for t in m.targets]
     if len(set(sms)) != len(sms):
@@ -91,6 +92,29 @@ def check_rows(m: ci_matrix.Matrix) -> list[str]:
     return problems
 
 
+def check_source(tk: ci_matrix.Toolkit, where: str) -> list[str]:
+    """The toolkit field and the fields it needs: a suite for a local base, an image for "image"."""
+    if tk.toolkit not in ci_matrix.SOURCES:
+        return [f"{where}: toolkit must be one of {', '.join(ci_matrix.SOURCES)}, not {tk.toolkit!r}"]
+    problems = []
+    if tk.toolkit == ci_matrix.IMAGE:
+        if tk.debian_suite is not None:
+            problems.append(f"{where}: debian_suite must be null when the toolkit comes from base_image")
+        if not (tk.base_image or "").startswith(f"nvidia/cuda:{tk.cuda}.") or "-devel-" not in tk.base_image:
+            problems.append(f"{where}: base_image {tk.base_image!r} should be nvidia/cuda:{tk.cuda}.x-devel-<os>")
+        return problems
+    if tk.base_image is not None:
+        problems.append(f"{where}: base_image must be null for toolkit {tk.toolkit!r} (the base is local Debian)")
+    if tk.debian_suite not in DEBIAN_SUITES:
+        problems.append(f"{where}: debian_suite must be one of {', '.join(DEBIAN_SUITES)}, not {tk.debian_suite!r}")
+    if tk.toolkit == ci_matrix.PYPI and tk.major < FIRST_PYPI_NVCC_MAJOR:
+        problems.append(f"{where}: PyPI has no whole CUDA {tk.major} nvcc; use toolkit debian (a suite that ships it) or image")
+    if tk.toolkit == ci_matrix.DEBIAN and DEBIAN_CUDA.get(tk.debian_suite or "") != tk.cuda:
+        ships = ", ".join(f"{suite}: {cuda}" for suite, cuda in DEBIAN_CUDA.items())
+        problems.append(f"{where}: Debian {tk.debian_suite} does not ship CUDA {tk.cuda} (nvidia-cuda-toolkit: {ships})")
+    return problems
+
+
 def check_not_restated(m: ci_matrix.Matrix) -> list[str]:
     """Workflows read the matrix through ci/matrix.py; a toolkit or torch version written in one is a copy."""
     problems = []
@@ -105,25 +129,22 @@ def check_not_restated(m: ci_matrix.Matrix) -> list[str]:
         if TABLE_BEGIN in text and TABLE_END in text:
             shown = text.split(TABLE_BEGIN, 1)[1].split(TABLE_END, 1)[0].strip()
             if shown != ci_matrix.table(m):
-                problems.append(
-                    f"{doc.relative_to(ROOT)}: the matrix table is stale: paste `python ci/matrix.py table`"
-                )
+                problems.append(f"{doc.relative_to(ROOT)}: the matrix table is stale: paste `python ci/matrix.py table`")
     setup = ROOT / "setup.py"
     if setup.exists():
         found = re.search(r'DEFAULT_ARCHS\s*=\s*"([^"]+)"', setup.read_text())
         if found and found.group(1) != m.archs(m.default_cuda):
-            problems.append(
-                f"setup.py DEFAULT_ARCHS {found.group(1)!r} differs from the matrix's {m.archs(m.default_cuda)!r}"
-            )
+            problems.append(f"setup.py DEFAULT_ARCHS {found.group(1)!r} differs from the matrix's {m.archs(m.default_cuda)!r}")
     return problems
 
 
-def torch_cuda_online(torch: str) -> str | None:
-    """The CUDA major.minor that torch==X's Linux wheel on the configured index depends on."""
+def torch_cuda_online(torch: str, python: str | None = None) -> str | None:
+    """The CUDA major.minor that torch==X's Linux wheel (for that Python) on the configured index depends on."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps", "-q"]
         cmd += ["--only-binary=:all:", "--target", tmp]
+        cmd += [f"--python-version={python}"] if python else []
         cmd += [f"--platform={p}_x86_64" for p in ("manylinux_2_28", "manylinux2014", "manylinux1")]
         cmd += ["--report", str(report), f"torch=={torch}"]
         if subprocess.run(cmd, capture_output=True).returncode != 0 or not report.exists():
@@ -139,9 +160,11 @@ def torch_cuda_online(torch: str) -> str | None:
 def check_online(m: ci_matrix.Matrix) -> list[str]:
     problems = []
     for tk in m.toolkits:
-        cuda = torch_cuda_online(tk.torch)
+        python = DEBIAN_SUITES.get(tk.debian_suite or "") if tk.local_base else None
+        cuda = torch_cuda_online(tk.torch, python)
         if cuda is None:
-            problems.append(f"toolkit {tk.cuda}: could not resolve torch=={tk.torch} or its CUDA dependency")
+            for_python = f" for Python {python}" if python else ""
+            problems.append(f"toolkit {tk.cuda}: could not resolve torch=={tk.torch}{for_python} or its CUDA dependency")
         elif cuda != tk.cuda:
             problems.append(f"toolkit {tk.cuda}: torch {tk.torch} on the index is built for CUDA {cuda}")
         else:
