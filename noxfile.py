@@ -203,6 +203,15 @@ def _run_in_image(session: nox.Session, opts: Options, tk: ci_matrix.Toolkit, no
     session.run(*cmd, tk.dev_image(), *inner, external=True)
 
 
+def _delegated_to_images(session: nox.Session, opts: Options, nox_session: str, *extra: str) -> bool:
+    """With the docker backend, run `nox_session` inside each selected toolkit's image and say so."""
+    if opts.backend != "docker":
+        return False
+    for tk in opts.toolkits:
+        _run_in_image(session, opts, tk, nox_session, *extra)
+    return True
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Local backend: the environment, the wheel, its install
 
@@ -495,9 +504,7 @@ def _describe(gpus: list[tuple[str, tuple[int, int]]]) -> str:
 def _test_target(session: nox.Session, sm: str) -> None:
     opts = _options(session)
     target = MATRIX.target(sm)
-    if opts.backend == "docker":
-        for tk in opts.toolkits:
-            _run_in_image(session, opts, tk, target.session)
+    if _delegated_to_images(session, opts, target.session):
         return
     _, run_env = _prepare(session, opts)
     if not (ROOT / target.test_module).exists():
@@ -534,9 +541,7 @@ def _ran(junit: Path) -> int:
 def build(session: nox.Session) -> None:
     """Cross-compile every SM target of the matrix once (wheel in dist/<key>/, reused), then check the cubins."""
     opts = _options(session)
-    if opts.backend == "docker":
-        for tk in opts.toolkits:
-            _run_in_image(session, opts, tk, "build", *([f"--out={opts.out}"] if opts.out else []))
+    if _delegated_to_images(session, opts, "build", *([f"--out={opts.out}"] if opts.out else [])):
         return
     _, run_env = _prepare(session, opts)
     check = "tests/test_build_artifacts.py"
@@ -565,11 +570,10 @@ for _target in MATRIX.targets:
 
 @nox.session(tags=["test"])
 def tests(session: nox.Session) -> None:
-    """Build, then the whole tests/ folder with pytest-xdist (-n auto): CPU tests plus every target module."""
+    """Build, then the whole tests/ folder: CPU tests plus every target module (xdist: -n auto without a GPU, one
+    worker per GPU with two or more)."""
     opts = _options(session)
-    if opts.backend == "docker":
-        for tk in opts.toolkits:
-            _run_in_image(session, opts, tk, "tests")
+    if _delegated_to_images(session, opts, "tests"):
         return
     _, run_env = _prepare(session, opts)
     gpus = _gpus(session, run_env)
@@ -637,9 +641,7 @@ def docker_build(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Build, then benchmarks/bench_decode.py (posargs go to it); needs a GPU, skips without one."""
     opts = _options(session)
-    if opts.backend == "docker":
-        for tk in opts.toolkits:
-            _run_in_image(session, opts, tk, "bench")
+    if _delegated_to_images(session, opts, "bench"):
         return
     script = ROOT / "benchmarks" / "bench_decode.py"
     if not script.exists():
