@@ -479,11 +479,12 @@ def _gpus(session: nox.Session, run_env: dict[str, str]) -> list[tuple[str, tupl
     return gpus
 
 
-def _gpu_workers(session: nox.Session, gpus: list[tuple[str, tuple[int, int]]]) -> list[str]:
+def _gpu_workers(session: nox.Session, gpus: list[tuple[str, tuple[int, int]]], run_env: dict[str, str]) -> list[str]:
     """pytest-xdist arguments: one worker per visible GPU when there are two or more (each worker pins
-    itself to its GPU in tests/conftest.py), none otherwise. FLASH_MLA_TEST_WORKERS lowers the count."""
+    itself to its GPU in tests/conftest.py), none otherwise. FLASH_MLA_TEST_WORKERS lowers the count.
+    The probed GPU ids go to pytest in run_env, so its controller need not import torch to count them."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from gpu_workers import WORKERS_ENV, worker_count
+    from gpu_workers import GPU_LIST_ENV, WORKERS_ENV, visible_gpus, worker_count
 
     try:
         workers = worker_count(len(gpus), os.environ.get(WORKERS_ENV))
@@ -491,6 +492,7 @@ def _gpu_workers(session: nox.Session, gpus: list[tuple[str, tuple[int, int]]]) 
         session.error(str(error))
     if workers:
         session.log(f"spreading over {workers} GPUs: {_describe(gpus)}")
+        run_env[GPU_LIST_ENV] = ",".join(visible_gpus(os.environ.get("CUDA_VISIBLE_DEVICES"), len(gpus)))
         return ["-n", str(workers), "--dist", "loadgroup"]
     return []
 
@@ -515,7 +517,7 @@ def _test_target(session: nox.Session, sm: str) -> None:
     hit = [g for g in gpus if g[1] == target.cc or (forward and g[1] > target.cc)]
     junit = ROOT / ".nox" / "flash-mla" / f"{target.session}.xml"
     # The module runs either way: without its GPU every test skips with a reason (pytest exits 0).
-    _pytest(session, run_env, target.test_module, "-q", *_gpu_workers(session, gpus), *opts.pytest_args, junit=junit)
+    _pytest(session, run_env, target.test_module, "-q", *_gpu_workers(session, gpus, run_env), *opts.pytest_args, junit=junit)
     if hit:
         if _ran(junit) == 0 and not opts.pytest_args:
             session.error(f"{_describe(hit)} is there, yet every test of {target.test_module} skipped")
@@ -578,7 +580,7 @@ def tests(session: nox.Session) -> None:
     _, run_env = _prepare(session, opts)
     gpus = _gpus(session, run_env)
     # CPU-only: spread over the cores; with GPUs: one worker per GPU (none for a single GPU).
-    parallel = _gpu_workers(session, gpus) if gpus else ["-n", "auto"]
+    parallel = _gpu_workers(session, gpus, run_env) if gpus else ["-n", "auto"]
     _pytest(session, run_env, "tests", "-q", *parallel, *opts.pytest_args)
 
 

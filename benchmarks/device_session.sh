@@ -45,6 +45,21 @@ if [[ $STEPS == *scripts* ]]; then  # each module's script table, bf16 and fp16
     grep -E "^b128" "$OUT/script_${v}_$dt.log" | awk '{printf "  %s abs %s rel %s ms %s T %s %s\n", $1, $2, $3, $5, $6, $8}'
   done; done
 fi
+if [[ $STEPS == *spread* ]]; then  # issue #6: nox -s test-sm90 on one GPU, then on every visible GPU
+  nvidia-smi -L
+  python3 -m nox --no-venv -s build -- --backend local > "$OUT/nox_build.log" 2>&1; echo "nox build: rc=$?"
+  python3 -c "import time; t=time.time(); import torch, flash_mla; torch.zeros(1, device='cuda'); print(f'import+CUDA init: {time.time()-t:.1f} s')"
+  all_gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | paste -sd, -)
+  for gpus in ${SPREAD_GPUS:-0 $all_gpus}; do  # fresh compile caches: neither run inherits the other's
+    export TORCHINDUCTOR_CACHE_DIR=$(mktemp -d) TRITON_CACHE_DIR=$(mktemp -d)
+    start=$(date +%s.%N)
+    CUDA_VISIBLE_DEVICES=$gpus python3 -m nox --no-venv -s test-sm90 -- --backend local --durations=12 ${PYTEST_ARGS:-} \
+      > "$OUT/spread_${gpus//,/_}.log" 2>&1
+    rc=$?; wall=$(python3 -c "import time; print(f'{time.time()-$start:.1f}')")
+    echo "CUDA_VISIBLE_DEVICES=$gpus: rc=$rc wall ${wall} s: $(grep -E '(passed|failed).* in ' "$OUT/spread_${gpus//,/_}.log" | tail -1)"
+    grep -E "^gw[0-9]+: |spreading over" "$OUT/spread_${gpus//,/_}.log"
+  done
+fi
 if [[ $STEPS == *bench* ]]; then
   python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm80,sm86,sm89} --dtype ${DTYPE:-bf16} --peers-dir .peers \
     --peers ${PEERS:-upstream_bf16,flashinfer_fa2_bf16} ${BENCH_ARGS:-} --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"

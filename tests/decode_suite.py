@@ -89,6 +89,45 @@ def check_case(case: DecodeCase, api: str = "tensors") -> None:
     assert not result.failures, f"{case.label()}: " + "; ".join(result.failures)
 
 
+# ---- the slow ones first ------------------------------------------------------------------
+def _compile_case():
+    import flash_mla
+
+    inputs = make_inputs(DecodeCase(3, 800, 16, 2, varlen=True, seed=31), "cuda")
+    meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, 32, 1)
+    return inputs, meta, splits
+
+
+# opcheck and torch.compile are the slowest tests (seconds of tracing each, next to milliseconds for a
+# decode case): two tests, collected first, so xdist hands them to different workers at the start.
+@pytest.mark.gpu
+def test_opcheck(variant):
+    import flash_mla
+    from flash_mla import ops
+
+    inputs, meta, splits = _compile_case()
+    decode_variant = flash_mla.targets.select_variant(inputs.q.device)
+    args = (inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, meta, splits, inputs.softmax_scale,
+            True, 0)
+    torch.library.opcheck(ops.op(decode_variant, "decode"), args,
+                          test_utils=("test_schema", "test_faketensor", "test_aot_dispatch_static"))
+
+
+@pytest.mark.gpu
+def test_torch_compile(variant):
+    import flash_mla
+
+    inputs, meta, splits = _compile_case()
+
+    def step(q):
+        return flash_mla.flash_mla_with_kvcache(q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, 512,
+                                                meta, splits, causal=True)
+
+    out, lse = torch.compile(step)(inputs.q)
+    result = compare(out, lse, *reference_decode(inputs))
+    assert not result.failures, result.failures
+
+
 # ---- the parametrized grid ------------------------------------------------------------------
 def _cases() -> list[DecodeCase]:
     cases = []
@@ -220,29 +259,6 @@ def test_cuda_graph_capture_and_replay(variant):
     inputs.cache_seqlens.copy_(torch.minimum(fresh.cache_seqlens, inputs.cache_seqlens))
     graph.replay()
     torch.cuda.synchronize()
-    result = compare(out, lse, *reference_decode(inputs))
-    assert not result.failures, result.failures
-
-
-@pytest.mark.gpu
-def test_torch_compile_and_opcheck(variant):
-    import flash_mla
-    from flash_mla import ops
-
-    case = DecodeCase(3, 800, 16, 2, varlen=True, seed=31)
-    inputs = make_inputs(case, "cuda")
-    meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, 32, 1)
-    decode_variant = flash_mla.targets.select_variant(inputs.q.device)
-    args = (inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, meta, splits, inputs.softmax_scale,
-            True, 0)
-    torch.library.opcheck(ops.op(decode_variant, "decode"), args,
-                          test_utils=("test_schema", "test_faketensor", "test_aot_dispatch_static"))
-
-    def step(q):
-        return flash_mla.flash_mla_with_kvcache(q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, 512,
-                                                meta, splits, causal=True)
-
-    out, lse = torch.compile(step)(inputs.q)
     result = compare(out, lse, *reference_decode(inputs))
     assert not result.failures, result.failures
 
