@@ -20,24 +20,25 @@ if [[ $STEPS == *build* ]]; then
     > "$OUT/build.log" 2>&1 || { tail -50 "$OUT/build.log"; exit 1; }
   echo "build: $(( $(date +%s) - start )) s"; grep -E "spill|registers" "$OUT/build.log" | sort | uniq -c | head -20
 fi
-if [[ $STEPS == *test* ]]; then
-  for v in sm80 sm86 sm89 sm90; do
-    start=$(date +%s)
-    FLASH_MLA_FORWARD_COMPAT=1 timeout 900 python3 -m pytest -q -x -p no:cacheprovider tests/test_flash_mla_$v.py ${PYTEST_ARGS:-} \
-      > "$OUT/test_$v.log" 2>&1
-    echo "test $v: rc=$? $(tail -1 "$OUT/test_$v.log") ($(( $(date +%s) - start )) s)"
-    grep -E "^FAILED|Error" "$OUT/test_$v.log" | head -5
-  done
+if [[ $STEPS == *test* ]]; then  # every module, forward-compat; one xdist worker per GPU when there are several
+  ngpu=$(nvidia-smi -L | wc -l); spread=(); [ "$ngpu" -gt 1 ] && spread=(-n "$ngpu" --dist loadgroup)
+  start=$(date +%s)
+  FLASH_MLA_FORWARD_COMPAT=1 timeout 900 python3 -m pytest -q -p no:cacheprovider "${spread[@]}" \
+    tests/test_flash_mla_sm80.py tests/test_flash_mla_sm86.py tests/test_flash_mla_sm89.py tests/test_flash_mla_sm90.py \
+    ${PYTEST_ARGS:-} > "$OUT/test.log" 2>&1
+  echo "tests (4 modules, $ngpu GPU): rc=$? $(grep -E '(passed|failed).* in ' "$OUT/test.log" | tail -1) ($(( $(date +%s) - start )) s)"
+  grep -E "^FAILED|^gw[0-9]+: " "$OUT/test.log" | head -12
 fi
 if [[ $STEPS == *artifacts* ]]; then
   python3 -m pytest -q -p no:cacheprovider tests/test_build_artifacts.py 2>&1 | tail -3
 fi
-if [[ $STEPS == *sanitize* ]]; then  # memcheck + racecheck on a split-heavy varlen case with empty sequences
-  for tool in memcheck racecheck; do
+if [[ $STEPS == *sanitize* ]]; then  # memcheck + racecheck: split-heavy varlen with empty sequences; a 128-row group
+  cases=${SANITIZE_CASES:-"b8-sk200-hq16-sq1-p64-causal-varlen-zeros3 b4-sk700-hq64-sq2-p64-causal-varlen"}
+  for case in $cases; do for tool in memcheck racecheck; do
     FLASH_MLA_FORWARD_COMPAT=1 compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -p no:cacheprovider \
-      tests/test_flash_mla_sm80.py -k "b8-sk200-hq16-sq1-p64-causal-varlen-zeros3 and bf16" > "$OUT/sanitize_$tool.log" 2>&1
-    echo "compute-sanitizer $tool: rc=$? $(grep -E 'ERROR SUMMARY|passed|failed' "$OUT/sanitize_$tool.log" | tr '\n' ' ')"
-  done
+      tests/test_flash_mla_sm80.py -k "$case and bf16" > "/tmp/sanitize_${tool}_$case.log" 2>&1
+    echo "compute-sanitizer $tool $case: rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|passed|failed' "/tmp/sanitize_${tool}_$case.log" | tr '\n' ' ')"
+  done; done
 fi
 if [[ $STEPS == *scripts* ]]; then  # each module's script table, bf16 and fp16
   for v in sm80 sm86 sm89; do for dt in bf16 fp16; do
@@ -47,7 +48,7 @@ if [[ $STEPS == *scripts* ]]; then  # each module's script table, bf16 and fp16
 fi
 if [[ $STEPS == *spread* ]]; then  # issue #6: nox -s test-sm90 on one GPU, then on every visible GPU
   nvidia-smi -L
-  python3 -m nox --no-venv -s build -- --backend local > "$OUT/nox_build.log" 2>&1; echo "nox build: rc=$?"
+  python3 -m nox --no-venv -s build -- --backend local > /tmp/nox_build.log 2>&1; echo "nox build: rc=$?"
   python3 -c "import time; t=time.time(); import torch, flash_mla; torch.zeros(1, device='cuda'); print(f'import+CUDA init: {time.time()-t:.1f} s')"
   all_gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | paste -sd, -)
   for gpus in ${SPREAD_GPUS:-0 $all_gpus}; do  # fresh compile caches: neither run inherits the other's

@@ -62,6 +62,9 @@ decltype(auto) dispatch_block_m(int block_m, Fn&& fn) {
       return fn(std::integral_constant<int, 16>{});
     case 32:
       return fn(std::integral_constant<int, 32>{});
+    case 64:
+      if constexpr (has_block_m64(kTarget)) return fn(std::integral_constant<int, 64>{});
+      [[fallthrough]];
     default:
       TORCH_CHECK(false, "flash_mla: no ", FLASH_MLA_STR(FLASH_MLA_VARIANT), " kernel with block_m=", block_m);
   }

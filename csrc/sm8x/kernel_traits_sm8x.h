@@ -45,17 +45,21 @@ struct KernelTraits {
   static constexpr int kChunksPerLoadThread = kChunksPerRow / kLoadThreadsPerRow;  // 9
   static constexpr int kPRowStride = kBlockN + 8;  // same trick for the P tile
 
-  // S = Q K^T: warp (warp_m, k_split) multiplies its 16 query rows by all kBlockN tokens over one
-  // kKSplit-th of the 576 columns. Its slice of Q stays in registers as mma A-fragments for the
-  // whole sequence, so the loop reads only K from shared memory; the kKSplit partial sums meet in
-  // shared memory and warp k_split == 0 owns the full rows for the softmax.
+  // S = Q K^T: warp (warp_m, warp_n, k_split) multiplies 16 query rows by kTokensPerWarp tokens of
+  // the tile over one kKSplit-th of the 576 columns. Q's A-fragments come from registers (each warp
+  // holds its slice for the whole sequence, so the loop reads only K from shared memory) or, for
+  // tiles too tall for that (kQInSmem), from a copy of Q in shared memory. The kKSplit partial sums
+  // meet in shared memory; the k_split == 0 warps then own full S rows (of their tokens).
+  static constexpr bool kQInSmem = kShape.q_in_smem;
   static constexpr int kWarpsM = kBlockM / 16;
-  static constexpr int kKSplit = kNWarps / kWarpsM;
-  static_assert(kNWarps % kWarpsM == 0, "warps must tile the query rows");
+  static constexpr int kWarpsN = kShape.qk_warps_n;
+  static constexpr int kKSplit = kNWarps / (kWarpsM * kWarpsN);
+  static_assert(kNWarps % (kWarpsM * kWarpsN) == 0, "warps must tile the query rows and tokens");
+  static constexpr int kTokensPerWarp = kBlockN / kWarpsN;
   static constexpr int kKStepsQK = kHeadDimQK / 16;  // 36
   static_assert(kKStepsQK % kKSplit == 0, "each warp takes a whole number of 16-column k-steps");
   static constexpr int kKStepsPerWarp = kKStepsQK / kKSplit;
-  static constexpr int kNTilesS = kBlockN / 8;
+  static constexpr int kNTilesS = kTokensPerWarp / 8;
   static_assert(kNTilesS % 2 == 0, "K fragments are loaded two n-tiles at a time");
 
   // O += P V: every warp owns all kBlockM rows of a kWarpCols-wide column slice of O.
@@ -67,16 +71,21 @@ struct KernelTraits {
   static_assert(kBlockN % 16 == 0, "P V steps over 16 tokens");
 
   // Shared-memory plan, byte offsets.
-  static constexpr int kSmemKVOffset = 0;
+  static constexpr int kSmemQOffset = 0;  // (kBlockM, kRowStride) when kQInSmem
+  static constexpr int kSmemQBytes = kQInSmem ? kBlockM * kRowStride * 2 : 0;
+  static constexpr int kSmemKVOffset = kSmemQOffset + kSmemQBytes;
   static constexpr int kSmemKVStageElems = kBlockN * kRowStride;
   static constexpr int kSmemKVBytes = kStages * kSmemKVStageElems * 2;
   static constexpr int kSmemPartialOffset = kSmemKVOffset + kSmemKVBytes;  // partial S of k_split > 0
-  static constexpr int kSmemPartialFloats = kWarpsM * (kKSplit - 1) * kNTilesS * 32 * 4;
+  static constexpr int kSmemPartialFloats = kWarpsM * kWarpsN * (kKSplit - 1) * kNTilesS * 32 * 4;
   static constexpr int kSmemPOffset = kSmemPartialOffset + kSmemPartialFloats * 4;
   static constexpr int kSmemPBytes = kBlockM * kPRowStride * 2;
   static constexpr int kSmemRowOffset = kSmemPOffset + kSmemPBytes;  // scale, 1/l, lse per row
   static constexpr int kSmemRowBytes = 3 * kBlockM * 4;
-  static constexpr int kSmemBytes = kSmemRowOffset + kSmemRowBytes;
+  // Per-row maxima (then sums) of each warp_n's tokens, exchanged between the kWarpsN row owners.
+  static constexpr int kSmemRowPartOffset = kSmemRowOffset + kSmemRowBytes;
+  static constexpr int kSmemRowPartBytes = kWarpsN > 1 ? kWarpsN * kBlockM * 4 : 0;
+  static constexpr int kSmemBytes = kSmemRowPartOffset + kSmemRowPartBytes;
   static_assert(kSmemBytes <= max_smem_per_block(kTarget_), "tile config exceeds the target's shared memory");
 };
 

@@ -4,11 +4,13 @@
 // part (csrc/smxx/scheduler_metadata.cu). For each piece it streams the KV tiles of one sequence
 // once, and each tile serves as K (all 576 columns) and V (the first 512), for all kBlockM query
 // rows at once:
-//   phase A  S = Q K^T: warp (warp_m, k_split) multiplies 16 query rows, whose Q columns it holds in
-//            registers, by all tile tokens over a kKSplit-th of the 576 columns; the partial sums
-//            of k_split > 0 go to shared memory.                            __syncthreads
-//   phase B  the k_split == 0 warps add the partials, mask, run the online softmax on full rows
-//            (quad shuffles only) and write P (16-bit) and the rescale factors. __syncthreads
+//   phase A  S = Q K^T: warp (warp_m, warp_n, k_split) multiplies 16 query rows, whose Q columns it
+//            holds in registers (or reads from shared memory: kQInSmem), by its kTokensPerWarp
+//            tokens over a kKSplit-th of the 576 columns; the partial sums of k_split > 0 go to
+//            shared memory.                                                  __syncthreads
+//   phase B  the k_split == 0 warps add the partials, mask and run the online softmax (quad shuffles;
+//            with kWarpsN > 1 the row maxima of the token halves meet in shared memory:
+//            __syncthreads), then write P (16-bit) and the rescale factors.  __syncthreads
 //   phase C  O = O * scale + P V: each warp owns all rows of a 512/kNWarps column slice of O, so the
 //            fp32 accumulator is spread over every thread of the CTA.
 // Tokens past the piece's end are zero-filled by cp.async (src-size 0): NaN stored in cache slots
@@ -101,19 +103,26 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       reinterpret_cast<const SchedulerMetadataRow*>(params.scheduler_metadata)[blockIdx.z];
   if (meta.begin_batch > meta.end_batch) return;
 
+  constexpr int kWarpsN = Traits::kWarpsN;
+  constexpr int kTokensPerWarp = Traits::kTokensPerWarp;
+
   extern __shared__ __align__(128) char smem[];
+  Element* sQ = reinterpret_cast<Element*>(smem + Traits::kSmemQOffset);  // (kBlockM, kRowStride) if kQInSmem
   Element* sKV = reinterpret_cast<Element*>(smem + Traits::kSmemKVOffset);  // (kStages, kBlockN, kRowStride)
   float4* sPartial = reinterpret_cast<float4*>(smem + Traits::kSmemPartialOffset);  // (kWarpsM, kKSplit-1, kNTilesS, 32)
   Element* sP = reinterpret_cast<Element*>(smem + Traits::kSmemPOffset);    // (kBlockM, kPRowStride)
   float* sScale = reinterpret_cast<float*>(smem + Traits::kSmemRowOffset);  // (kBlockM)
   float* sInvSum = sScale + kBlockM;                                         // (kBlockM)
   float* sLse = sInvSum + kBlockM;                                           // (kBlockM)
+  float* sRowPart = reinterpret_cast<float*>(smem + Traits::kSmemRowPartOffset);  // (kWarpsN, kBlockM)
 
   const int tid = threadIdx.x;
+  __builtin_assume(tid >= 0 && tid < kThreads);  // lets divisions by powers of two be plain shifts
   const int warp = tid / 32;
   const int lane = tid % 32;
-  const int warp_m = warp % Traits::kWarpsM;  // 16-row slab of the S product
-  const int k_split = warp / Traits::kWarpsM;  // which kKSplit-th of the 576 columns
+  const int warp_m = warp % Traits::kWarpsM;                // 16-row slab of the S product
+  const int warp_n = (warp / Traits::kWarpsM) % kWarpsN;     // which kTokensPerWarp tokens of a tile
+  const int k_split = warp / (Traits::kWarpsM * kWarpsN);    // which kKSplit-th of the 576 columns
   const bool owns_rows = k_split == 0;         // holds full S rows after the reduction
   const int quad_row = lane / 4;  // row within an m16n8 accumulator fragment (and +8)
   const int quad_col = 2 * (lane % 4);
@@ -125,9 +134,10 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
 
   const Element* q_base = reinterpret_cast<const Element*>(params.q);
   const Element* k_base = reinterpret_cast<const Element*>(params.k_cache) + kv_head * params.k_head_stride;
-  float4* sPartial_warp = sPartial + (warp_m * (kKSplit - 1) + (k_split - 1)) * kNTilesS * 32 + lane;
+  const int s_tile = warp_m * kWarpsN + warp_n;  // this warp's (rows, tokens) tile of S
+  float4* sPartial_warp = sPartial + (s_tile * (kKSplit - 1) + (k_split - 1)) * kNTilesS * 32 + lane;
 
-  uint32_t q_frag[kKStepsPerWarp][4];  // A-fragments of this warp's Q rows and columns
+  uint32_t q_frag[Traits::kQInSmem ? 1 : kKStepsPerWarp][4];  // A-fragments of this warp's Q slice
 
   for (int batch_idx = meta.begin_batch; batch_idx <= meta.end_batch; ++batch_idx) {
     const int seqlen = params.seqlens_k[batch_idx];
@@ -158,7 +168,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         limit[r] = params.is_causal ? max(0, seqlen - params.seqlen_q + s_idx + 1) : seqlen;
       }
 #pragma unroll
-      for (int kk = 0; kk < kKStepsPerWarp; ++kk) {
+      for (int kk = 0; kk < (Traits::kQInSmem ? 0 : kKStepsPerWarp); ++kk) {
 #pragma unroll
         for (int half = 0; half < 2; ++half) {  // columns +0..7 and +8..15 of the k-step
 #pragma unroll
@@ -179,6 +189,28 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       const int num_tiles = token_end > token_begin ? (token_end - token_begin + kBlockN - 1) / kBlockN : 0;
 
       __syncthreads();  // the previous piece is done with every shared buffer
+
+      if constexpr (Traits::kQInSmem) {
+        // Q rows of this sequence -> shared memory, once per sequence, in the first stage's cp.async
+        // group. Rows past rows_per_kv are zero-filled.
+        if (piece_begin == begin_block) {
+          const int r = tid / Traits::kLoadThreadsPerRow;
+          static_assert(kThreads / Traits::kLoadThreadsPerRow >= kBlockM, "one pass loads every Q row");
+          if (r < kBlockM) {
+            const int row = row_base + r;
+            const bool valid = row < rows_per_kv;
+            const int clamped = min(row, rows_per_kv - 1);
+            const Element* src = q_base + batch_idx * params.q_batch_stride +
+                                 (clamped / params.heads_per_kv) * params.q_seq_stride +
+                                 (kv_head * params.heads_per_kv + clamped % params.heads_per_kv) * params.q_head_stride;
+#pragma unroll
+            for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
+              const int col = (c * Traits::kLoadThreadsPerRow + tid % Traits::kLoadThreadsPerRow) * 8;
+              detail::cp_async_zfill(sQ + r * kRowStride + col, src + col, valid);
+            }
+          }
+        }
+      }
 
       auto load_kv_tile = [&](int tile, int stage) {
         Element* dst = sKV + stage * Traits::kSmemKVStageElems;
@@ -230,25 +262,32 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         for (int nt = 0; nt < kNTilesS; ++nt)
 #pragma unroll
           for (int i = 0; i < 4; ++i) s_acc[nt][i] = 0.f;
-        const Element* sK_warp = sK + ((lane / 16) * 8 + lane % 8) * kRowStride + ((lane / 8) % 2) * 8 +
+        const Element* sK_warp = sK + (warp_n * kTokensPerWarp + (lane / 16) * 8 + lane % 8) * kRowStride +
+                                 ((lane / 8) % 2) * 8 + k_split * kKStepsPerWarp * 16;
+        const Element* sQ_warp = sQ + (warp_m * 16 + lane % 16) * kRowStride + (lane / 16) * 8 +
                                  k_split * kKStepsPerWarp * 16;
-        // The K fragments of step kk+1 are loaded before the MMAs of step kk issue (ldmatrix and mma
+        // The fragments of step kk+1 are loaded before the MMAs of step kk issue (ldmatrix and mma
         // are volatile asm: source order is issue order), hiding the shared-memory latency.
         uint32_t b_frag[2][kNTilesS][2];
-        auto load_k_fragments = [&](int kk, int buf) {
+        auto load_fragments = [&](int kk, int buf) {
 #pragma unroll
           for (int nt = 0; nt < kNTilesS; nt += 2) {
             detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b_frag[buf][nt][0], b_frag[buf][nt][1],
                             b_frag[buf][nt + 1][0], b_frag[buf][nt + 1][1]);
           }
         };
-        load_k_fragments(0, 0);
+        load_fragments(0, 0);
 #pragma unroll
         for (int kk = 0; kk < kKStepsPerWarp; ++kk) {
-          if (kk + 1 < kKStepsPerWarp) load_k_fragments(kk + 1, (kk + 1) % 2);
+          if (kk + 1 < kKStepsPerWarp) load_fragments(kk + 1, (kk + 1) % 2);
+          uint32_t a_smem[4];  // Q from shared memory: one k-step at a time (registers are the limit)
+          if constexpr (Traits::kQInSmem) {
+            detail::ldsm_x4(sQ_warp + kk * 16, a_smem[0], a_smem[1], a_smem[2], a_smem[3]);
+          }
+          const uint32_t(&a)[4] = Traits::kQInSmem ? a_smem : q_frag[Traits::kQInSmem ? 0 : kk];
 #pragma unroll
           for (int nt = 0; nt < kNTilesS; ++nt) {
-            detail::mma_16x8x16<Element>(s_acc[nt], q_frag[kk], b_frag[kk % 2][nt][0], b_frag[kk % 2][nt][1]);
+            detail::mma_16x8x16<Element>(s_acc[nt], a, b_frag[kk % 2][nt][0], b_frag[kk % 2][nt][1]);
           }
         }
         if constexpr (kKSplit > 1) {
@@ -262,10 +301,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         }
 
         // ---- phase B (row-owning warps): sum the partials, mask, online softmax, P to shared ----
+        float tile_max[2] = {-INFINITY, -INFINITY};
         if (owns_rows) {
 #pragma unroll
           for (int split = 1; split < kKSplit; ++split) {
-            const float4* partial = sPartial + (warp_m * (kKSplit - 1) + (split - 1)) * kNTilesS * 32 + lane;
+            const float4* partial = sPartial + (s_tile * (kKSplit - 1) + (split - 1)) * kNTilesS * 32 + lane;
 #pragma unroll
             for (int nt = 0; nt < kNTilesS; ++nt) {
               const float4 v = partial[nt * 32];
@@ -276,23 +316,33 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
             }
           }
           // Tokens a row cannot see (past the piece, past the sequence, causal) get -inf.
-          float tile_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
           for (int nt = 0; nt < kNTilesS; ++nt) {
 #pragma unroll
             for (int i = 0; i < 4; ++i) {
-              const int token = tile_token + nt * 8 + quad_col + (i & 1);
+              const int token = tile_token + warp_n * kTokensPerWarp + nt * 8 + quad_col + (i & 1);
               const int r = i / 2;
               if (token >= limit[r] || token >= token_end) s_acc[nt][i] = -INFINITY;
               tile_max[r] = fmaxf(tile_max[r], s_acc[nt][i]);
             }
           }
-          float scale[2];
-          float max_scaled[2];
 #pragma unroll
           for (int r = 0; r < 2; ++r) {
             tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 1));
             tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 2));
+            if (kWarpsN > 1 && lane % 4 == 0) sRowPart[warp_n * kBlockM + s_row[r]] = tile_max[r];
+          }
+        }
+        if constexpr (kWarpsN > 1) __syncthreads();  // every token slice's row maxima are out
+        if (owns_rows) {
+          float scale[2];
+          float max_scaled[2];
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            if constexpr (kWarpsN > 1) {
+#pragma unroll
+              for (int n = 0; n < kWarpsN; ++n) tile_max[r] = fmaxf(tile_max[r], sRowPart[n * kBlockM + s_row[r]]);
+            }
             const float new_max = fmaxf(row_max[r], tile_max[r]);
             // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
             max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
@@ -308,7 +358,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
               p[i] = detail::fast_exp2(s_acc[nt][i] * params.softmax_scale_log2 - max_scaled[i / 2]);
               tile_sum[i / 2] += p[i];
             }
-            const int col = nt * 8 + quad_col;
+            const int col = warp_n * kTokensPerWarp + nt * 8 + quad_col;
             *reinterpret_cast<uint32_t*>(sP + s_row[0] * kPRowStride + col) = detail::pack_two<Element>(p[0], p[1]);
             *reinterpret_cast<uint32_t*>(sP + s_row[1] * kPRowStride + col) = detail::pack_two<Element>(p[2], p[3]);
           }
@@ -318,7 +368,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
             tile_sum[r] += __shfl_xor_sync(0xffffffff, tile_sum[r], 2);
             row_sum[r] = row_sum[r] * scale[r] + tile_sum[r];
           }
-          if (lane % 4 == 0) {
+          if (warp_n == 0 && lane % 4 == 0) {
             sScale[s_row[0]] = scale[0];
             sScale[s_row[1]] = scale[1];
           }
@@ -365,7 +415,22 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       cute::cp_async_wait<0>();  // no copy into a buffer the next piece reuses is left in flight
 
       // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
-      if (owns_rows && lane % 4 == 0) {
+      if constexpr (kWarpsN > 1) {  // each token slice summed its own exponentials: add them up
+        if (owns_rows && lane % 4 == 0) {
+          sRowPart[warp_n * kBlockM + s_row[0]] = row_sum[0];
+          sRowPart[warp_n * kBlockM + s_row[1]] = row_sum[1];
+        }
+        __syncthreads();
+        if (owns_rows) {
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            row_sum[r] = 0.f;
+#pragma unroll
+            for (int n = 0; n < kWarpsN; ++n) row_sum[r] += sRowPart[n * kBlockM + s_row[r]];
+          }
+        }
+      }
+      if (owns_rows && warp_n == 0 && lane % 4 == 0) {
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
           const bool seen = row_sum[r] > 0.f;
