@@ -21,7 +21,9 @@ if [[ $STEPS == *build* ]]; then
   echo "build: $(( $(date +%s) - start )) s"; grep -E "spill|registers" "$OUT/build.log" | sort | uniq -c | head -20
 fi
 if [[ $STEPS == *test* ]]; then  # every module, forward-compat; one xdist worker per GPU when there are several
-  ngpu=$(nvidia-smi -L | wc -l); spread=(); [ "$ngpu" -gt 1 ] && spread=(-n "$ngpu" --dist loadgroup)
+  ngpu=$(nvidia-smi -L | wc -l)
+  [ -n "${CUDA_VISIBLE_DEVICES:-}" ] && ngpu=$(echo "$CUDA_VISIBLE_DEVICES" | tr ',' '\n' | grep -c .)
+  spread=(); [ "$ngpu" -gt 1 ] && spread=(-n "$ngpu" --dist loadgroup)
   start=$(date +%s)
   FLASH_MLA_FORWARD_COMPAT=1 timeout 900 python3 -m pytest -q -p no:cacheprovider "${spread[@]}" \
     tests/test_flash_mla_sm80.py tests/test_flash_mla_sm86.py tests/test_flash_mla_sm89.py tests/test_flash_mla_sm90.py \
@@ -51,14 +53,17 @@ if [[ $STEPS == *spread* ]]; then  # issue #6: nox -s test-sm90 on one GPU, then
   python3 -m nox --no-venv -s build -- --backend local > /tmp/nox_build.log 2>&1; echo "nox build: rc=$?"
   python3 -c "import time; t=time.time(); import torch, flash_mla; torch.zeros(1, device='cuda'); print(f'import+CUDA init: {time.time()-t:.1f} s')"
   all_gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | paste -sd, -)
+  for session in ${SPREAD_SESSIONS:-test-sm90}; do
   for gpus in ${SPREAD_GPUS:-0 $all_gpus}; do  # fresh compile caches: neither run inherits the other's
     export TORCHINDUCTOR_CACHE_DIR=$(mktemp -d) TRITON_CACHE_DIR=$(mktemp -d)
+    log="$OUT/spread_${session}_${gpus//,/_}.log"
     start=$(date +%s.%N)
-    CUDA_VISIBLE_DEVICES=$gpus python3 -m nox --no-venv -s test-sm90 -- --backend local --durations=12 ${PYTEST_ARGS:-} \
-      > "$OUT/spread_${gpus//,/_}.log" 2>&1
+    CUDA_VISIBLE_DEVICES=$gpus python3 -m nox --no-venv -s "$session" -- --backend local --durations=12 ${PYTEST_ARGS:-} \
+      > "$log" 2>&1
     rc=$?; wall=$(python3 -c "import time; print(f'{time.time()-$start:.1f}')")
-    echo "CUDA_VISIBLE_DEVICES=$gpus: rc=$rc wall ${wall} s: $(grep -E '(passed|failed).* in ' "$OUT/spread_${gpus//,/_}.log" | tail -1)"
-    grep -E "^gw[0-9]+: |spreading over" "$OUT/spread_${gpus//,/_}.log"
+    echo "nox -s $session, CUDA_VISIBLE_DEVICES=$gpus: rc=$rc wall ${wall} s: $(grep -E '(passed|failed).* in ' "$log" | tail -1)"
+    grep -E "^gw[0-9]+: |spreading over" "$log"
+  done
   done
 fi
 if [[ $STEPS == *bench* ]]; then

@@ -212,16 +212,33 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         }
       }
 
+      // Each loading thread copies rows tid / 8 + i * kLoadRowStride of a tile. The page ids of the tile
+      // to load next are read from the block table one tile ahead (fetch_pages), so the global-load
+      // latency of the table hides behind a tile's MMAs instead of stalling the copy issue. -1: the
+      // token is past the piece (zero-filled, and the table entry is never read).
+      constexpr int kLoadRowStride = kThreads / Traits::kLoadThreadsPerRow;
+      constexpr int kLoadRowsPerThread = (kBlockN + kLoadRowStride - 1) / kLoadRowStride;
+      int pages[kLoadRowsPerThread];
+      auto fetch_pages = [&](int tile) {
+#pragma unroll
+        for (int i = 0; i < kLoadRowsPerThread; ++i) {
+          const int r = tid / Traits::kLoadThreadsPerRow + i * kLoadRowStride;
+          const int token = token_begin + tile * kBlockN + r;
+          pages[i] = r < kBlockN && token < token_end ? block_table[token / params.page_block_size] : -1;
+        }
+      };
       auto load_kv_tile = [&](int tile, int stage) {
         Element* dst = sKV + stage * Traits::kSmemKVStageElems;
         const int tile_token = token_begin + tile * kBlockN;
-        for (int r = tid / Traits::kLoadThreadsPerRow; r < kBlockN; r += kThreads / Traits::kLoadThreadsPerRow) {
+#pragma unroll
+        for (int i = 0; i < kLoadRowsPerThread; ++i) {
+          const int r = tid / Traits::kLoadThreadsPerRow + i * kLoadRowStride;
+          if (r >= kBlockN) break;
           const int token = tile_token + r;
-          const bool valid = token < token_end;
+          const bool valid = pages[i] >= 0;
           const Element* src = k_base;
           if (valid) {
-            const int page = block_table[token / params.page_block_size];
-            src += int64_t(page) * params.k_block_stride + (token % params.page_block_size) * params.k_token_stride;
+            src += int64_t(pages[i]) * params.k_block_stride + (token % params.page_block_size) * params.k_token_stride;
           }
 #pragma unroll
           for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
@@ -233,9 +250,13 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
 
 #pragma unroll
       for (int stage = 0; stage < kStages - 1; ++stage) {
-        if (stage < num_tiles) load_kv_tile(stage, stage);
+        if (stage < num_tiles) {
+          fetch_pages(stage);
+          load_kv_tile(stage, stage);
+        }
         cute::cp_async_fence();
       }
+      if (kStages - 1 < num_tiles) fetch_pages(kStages - 1);  // for the first load inside the loop
 
       float o_acc[kMSlabs][kNTilesO][4];
 #pragma unroll
@@ -251,6 +272,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         cute::cp_async_wait<kStages - 2>();
         __syncthreads();  // tile `tile` visible to all; stage of tile-1 free for reuse
         if (tile + kStages - 1 < num_tiles) load_kv_tile(tile + kStages - 1, (tile + kStages - 1) % kStages);
+        if (tile + kStages < num_tiles) fetch_pages(tile + kStages);  // used one iteration later
         cute::cp_async_fence();
 
         const Element* sK = sKV + (tile % kStages) * Traits::kSmemKVStageElems;

@@ -25,13 +25,16 @@ struct TileShape {
 // whole sequence, so shared memory holds only the KV stages (block_n x 576, rows padded to 1168 B),
 // the partial S sums of the k-split warps (fp32), the P tile and a few block_m-sized row arrays.
 // sm80 (163 KB):
-//   m16, 4 warps:  2 x 64-token stages 146 KB + partial S 12 KB + P 2 KB = 160 KB.
-//   m32, 8 warps:  4 x 32-token stages 146 KB + partial S 12 KB + P 2.5 KB = 161 KB.
+//   m16,  4 warps (1 x 1 x 4):  2 x 64-token stages 146 KB + partial S 12 KB + P 2 KB = 160 KB.
+//   m32, 16 warps (2 x 2 x 4):  4 x 32-token stages 146 KB + partial S 12 KB + P 2.5 KB = 161 KB.
 // sm86 / sm89 (99 KB):
-//   m16, 4 warps:  2 x 32-token stages 73 KB + partial S  6 KB + P 1.3 KB = 80 KB.
-//   m32, 8 warps:  2 x 32-token stages 73 KB + partial S 12 KB + P 2.5 KB = 88 KB.
-// Registers per thread: O = block_m * 512 / (32 * num_warps) fp32 = 64, plus the Q slice, 16 rows x
-// 576 / k_split columns = 36 (k_split 4).
+//   m16,  8 warps (1 x 2 x 4):  2 x 32-token stages 73 KB + partial S  6 KB + P 1.3 KB = 80 KB.
+//   m32, 16 warps (2 x 2 x 4):  2 x 32-token stages 73 KB + partial S 12 KB + P 2.5 KB = 88 KB.
+// (rows x tokens x k-split warp grid of S = Q K^T.) Registers per thread: O = block_m * 512 /
+// (32 * num_warps) fp32 (32-64) plus the Q slice, 16 rows x 576 / k_split columns = 36 (k_split 4):
+// 128-147 for the 8- and 16-warp tiles, no spills. 16 warps instead of v2's 8 for m32 (and 8 instead
+// of 4 for the 99 KB m16) give each SM more warps to hide one warp's ldmatrix and barrier waits
+// behind another's MMAs, and put 4 warps instead of 2 on the softmax.
 //
 // A 64-row tile cannot keep Q in registers: O and Q of 64 rows are 128 KB + 72 KB of the SM's 256 KB
 // register file, and the rest does not hold S, fragments and addresses (measured: 36-84 B of spills
@@ -47,9 +50,9 @@ struct TileShape {
 constexpr TileShape tile_shape(Target target, int block_m) {
   if (target == Target::kSm80) {
     if (block_m == 64) return TileShape{64, 32, 16, 2, true, 2};
-    return block_m == 16 ? TileShape{16, 64, 4, 2} : TileShape{32, 32, 8, 4};
+    return block_m == 16 ? TileShape{16, 64, 4, 2} : TileShape{32, 32, 16, 4, false, 2};
   }
-  return block_m == 16 ? TileShape{16, 32, 4, 2} : TileShape{32, 32, 8, 2};
+  return block_m == 16 ? TileShape{16, 32, 8, 2, false, 2} : TileShape{32, 32, 16, 2, false, 2};
 }
 
 constexpr bool has_block_m64(Target target) { return target == Target::kSm80; }
