@@ -151,7 +151,15 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
     int split_ordinal = batch_idx == meta.begin_batch ? meta.begin_split : 0;
     const int* block_table = params.block_table + batch_idx * params.block_table_batch_stride;
 
-    // Q rows -> registers: row r -> (s, h) = (r / heads_per_kv, kv_head * heads_per_kv + r % heads_per_kv).
+    // Query row `row` of this KV head (clamped to the last one) -> its first element in q:
+    // row -> (s, h) = (row / heads_per_kv, kv_head * heads_per_kv + row % heads_per_kv).
+    auto q_row_start = [&](int row) {
+      row = min(row, rows_per_kv - 1);
+      return q_base + batch_idx * params.q_batch_stride + (row / params.heads_per_kv) * params.q_seq_stride +
+             (kv_head * params.heads_per_kv + row % params.heads_per_kv) * params.q_head_stride;
+    };
+
+    // Q rows -> registers (unless kQInSmem: then they go to shared memory with the first KV stage).
     // Visible tokens of each S row: [0, limit). Causal rows see up to seqlen - s_q + s.
     int limit[2];
     {
@@ -162,9 +170,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         const int row = row_base + s_row[r];
         q_valid[r] = row < rows_per_kv;
         const int s_idx = min(row, rows_per_kv - 1) / params.heads_per_kv;
-        const int h_idx = kv_head * params.heads_per_kv + min(row, rows_per_kv - 1) % params.heads_per_kv;
-        q_row[r] = q_base + batch_idx * params.q_batch_stride + s_idx * params.q_seq_stride +
-                   h_idx * params.q_head_stride + k_split * kKStepsPerWarp * 16 + quad_col;
+        q_row[r] = q_row_start(row) + k_split * kKStepsPerWarp * 16 + quad_col;
         limit[r] = params.is_causal ? max(0, seqlen - params.seqlen_q + s_idx + 1) : seqlen;
       }
 #pragma unroll
@@ -197,12 +203,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
           const int r = tid / Traits::kLoadThreadsPerRow;
           static_assert(kThreads / Traits::kLoadThreadsPerRow >= kBlockM, "one pass loads every Q row");
           if (r < kBlockM) {
-            const int row = row_base + r;
-            const bool valid = row < rows_per_kv;
-            const int clamped = min(row, rows_per_kv - 1);
-            const Element* src = q_base + batch_idx * params.q_batch_stride +
-                                 (clamped / params.heads_per_kv) * params.q_seq_stride +
-                                 (kv_head * params.heads_per_kv + clamped % params.heads_per_kv) * params.q_head_stride;
+            const bool valid = row_base + r < rows_per_kv;
+            const Element* src = q_row_start(row_base + r);
 #pragma unroll
             for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
               const int col = (c * Traits::kLoadThreadsPerRow + tid % Traits::kLoadThreadsPerRow) * 8;
@@ -288,20 +290,20 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
                                  ((lane / 8) % 2) * 8 + k_split * kKStepsPerWarp * 16;
         const Element* sQ_warp = sQ + (warp_m * 16 + lane % 16) * kRowStride + (lane / 16) * 8 +
                                  k_split * kKStepsPerWarp * 16;
-        // The fragments of step kk+1 are loaded before the MMAs of step kk issue (ldmatrix and mma
+        // The K fragments of step kk+1 are loaded before the MMAs of step kk issue (ldmatrix and mma
         // are volatile asm: source order is issue order), hiding the shared-memory latency.
         uint32_t b_frag[2][kNTilesS][2];
-        auto load_fragments = [&](int kk, int buf) {
+        auto load_k_fragments = [&](int kk, int buf) {
 #pragma unroll
           for (int nt = 0; nt < kNTilesS; nt += 2) {
             detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b_frag[buf][nt][0], b_frag[buf][nt][1],
                             b_frag[buf][nt + 1][0], b_frag[buf][nt + 1][1]);
           }
         };
-        load_fragments(0, 0);
+        load_k_fragments(0, 0);
 #pragma unroll
         for (int kk = 0; kk < kKStepsPerWarp; ++kk) {
-          if (kk + 1 < kKStepsPerWarp) load_fragments(kk + 1, (kk + 1) % 2);
+          if (kk + 1 < kKStepsPerWarp) load_k_fragments(kk + 1, (kk + 1) % 2);
           uint32_t a_smem[4];  // Q from shared memory: one k-step at a time (registers are the limit)
           if constexpr (Traits::kQInSmem) {
             detail::ldsm_x4(sQ_warp + kk * 16, a_smem[0], a_smem[1], a_smem[2], a_smem[3]);
