@@ -5,11 +5,13 @@ kernels are compiled only for the GPUs that run them:
 
     flash_mla._sm80   Ampere-class kernels, A100 tiles (163 KB shared memory). SASS sm_80 + PTX
                       compute_80 (run by sm100 and later through the driver's JIT); also SASS for
-                      sm_90 when 90a is requested, since the H100 runs this variant until the Hopper
-                      kernel family lands, and for sm_100 when 100 is requested.
+                      sm_90 when 90a is requested (the H100 runs it in the forward-compat mode), and for
+                      sm_100 when 100 is requested.
     flash_mla._sm86   Ampere-class kernels, 99 KB tiles: SASS sm_86 (+ sm_120 when requested) and PTX
                       compute_86, which the driver JIT-compiles for sm120 and newer consumer GPUs.
     flash_mla._sm89   Ampere-class kernels, 99 KB tiles: SASS sm_89 + PTX compute_89.
+    flash_mla._sm90   the Hopper kernel (wgmma, TMA, warp specialization): SASS sm_90a only (the
+                      "a" features run on compute capability 9.0 alone; no PTX).
 
 FLASH_MLA_CUDA_ARCHS (default "80;86;89;90a") picks the targets. MAX_JOBS caps the compile jobs
 in all (the modules build side by side, each with its share), NVCC_THREADS is passed to nvcc.
@@ -64,15 +66,18 @@ SM8X_TARGETS = {
 }
 
 
-def sm8x_extensions(archs: list[str]) -> list[CUDAExtension]:
-    common_nvcc = [
-        "-O3",
-        "--expt-relaxed-constexpr",
-        "-lineinfo",
-        f"--threads={os.environ.get('NVCC_THREADS', '2')}",
-    ]
+def common_nvcc_flags() -> list[str]:
+    flags = ["-O3", "--expt-relaxed-constexpr", "-lineinfo", f"--threads={os.environ.get('NVCC_THREADS', '2')}"]
     if os.environ.get("FLASH_MLA_PTXAS_VERBOSE") == "1":
-        common_nvcc.append("--resource-usage")
+        flags.append("--resource-usage")
+    return flags
+
+
+SHARED_SOURCES = ["csrc/smxx/scheduler_metadata.cu", "csrc/smxx/combine_splits.cu"]
+
+
+def sm8x_extensions(archs: list[str]) -> list[CUDAExtension]:
+    common_nvcc = common_nvcc_flags()
     extensions = []
     for variant, (enum, native, extra_sass) in SM8X_TARGETS.items():
         codes = []
@@ -83,7 +88,7 @@ def sm8x_extensions(archs: list[str]) -> list[CUDAExtension]:
             continue
         defines = [f"-DFLASH_MLA_SM8X_TARGET={enum}", f"-DFLASH_MLA_VARIANT={variant}"]
         sources = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csrc/sm8x/instantiations").glob(f"{variant}_*.cu"))
-        sources += ["csrc/api/sm8x_ops.cpp", "csrc/smxx/scheduler_metadata.cu", "csrc/smxx/combine_splits.cu"]
+        sources += ["csrc/api/sm8x_ops.cpp", *SHARED_SOURCES]
         extensions.append(
             CUDAExtension(
                 name=f"flash_mla._{variant}",
@@ -93,6 +98,21 @@ def sm8x_extensions(archs: list[str]) -> list[CUDAExtension]:
             )
         )
     return extensions
+
+
+def sm90_extensions(archs: list[str]) -> list[CUDAExtension]:
+    if "90a" not in archs:
+        return []
+    sources = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csrc/sm90/instantiations").glob("*.cu"))
+    sources += ["csrc/api/sm90_ops.cpp", *SHARED_SOURCES]
+    return [
+        CUDAExtension(
+            name="flash_mla._sm90",
+            sources=sources,
+            include_dirs=[str(ROOT / "csrc"), cutlass_include()],
+            extra_compile_args={"cxx": ["-O3"], "nvcc": common_nvcc_flags() + [gencode("90a", "sm_90a")]},
+        )
+    ]
 
 
 class ParallelBuildExtension(BuildExtension):
@@ -132,6 +152,6 @@ class ParallelBuildExtension(BuildExtension):
 archs = requested_archs()
 setup(
     packages=find_packages(include=["flash_mla", "flash_mla.*"]),
-    ext_modules=sm8x_extensions(archs),
+    ext_modules=sm8x_extensions(archs) + sm90_extensions(archs),
     cmdclass={"build_ext": ParallelBuildExtension},
 )

@@ -25,11 +25,12 @@ if [[ $STEPS == *test* ]]; then  # every module, forward-compat; one xdist worke
   [ -n "${CUDA_VISIBLE_DEVICES:-}" ] && ngpu=$(echo "$CUDA_VISIBLE_DEVICES" | tr ',' '\n' | grep -c .)
   spread=(); [ "$ngpu" -gt 1 ] && spread=(-n "$ngpu" --dist loadgroup)
   start=$(date +%s)
-  FLASH_MLA_FORWARD_COMPAT=1 timeout 900 python3 -m pytest -q -p no:cacheprovider "${spread[@]}" \
-    tests/test_flash_mla_sm80.py tests/test_flash_mla_sm86.py tests/test_flash_mla_sm89.py tests/test_flash_mla_sm90.py \
-    ${PYTEST_ARGS:-} > "$OUT/test.log" 2>&1
-  echo "tests (4 modules, $ngpu GPU): rc=$? $(grep -E '(passed|failed).* in ' "$OUT/test.log" | tail -1) ($(( $(date +%s) - start )) s)"
+  modules=${TEST_MODULES:-"sm80 sm86 sm89 sm90"}
+  FLASH_MLA_FORWARD_COMPAT=1 timeout ${TEST_TIMEOUT:-900} python3 -m pytest -q -p no:cacheprovider "${spread[@]}" \
+    $(for m in $modules; do echo tests/test_flash_mla_$m.py; done) ${PYTEST_ARGS:-} > "$OUT/test.log" 2>&1
+  echo "tests ($modules, $ngpu GPU): rc=$? $(grep -E '(passed|failed).* in ' "$OUT/test.log" | tail -1) ($(( $(date +%s) - start )) s)"
   grep -E "^FAILED|^gw[0-9]+: " "$OUT/test.log" | head -12
+  grep -E "^E  " "$OUT/test.log" | head -${TEST_ERROR_LINES:-6}
 fi
 if [[ $STEPS == *artifacts* ]]; then
   python3 -m pytest -q -p no:cacheprovider tests/test_build_artifacts.py 2>&1 | tail -3
@@ -37,8 +38,8 @@ fi
 if [[ $STEPS == *sanitize* ]]; then  # memcheck + racecheck: split-heavy varlen with empty sequences; a 128-row group
   cases=${SANITIZE_CASES:-"b8-sk200-hq16-sq1-p64-causal-varlen-zeros3 b4-sk700-hq64-sq2-p64-causal-varlen"}
   for case in $cases; do for tool in memcheck racecheck; do
-    FLASH_MLA_FORWARD_COMPAT=1 compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -p no:cacheprovider \
-      tests/test_flash_mla_sm80.py -k "$case and bf16" > "/tmp/sanitize_${tool}_$case.log" 2>&1
+    FLASH_MLA_FORWARD_COMPAT=1 timeout ${SANITIZE_TIMEOUT:-300} compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -p no:cacheprovider \
+      tests/test_flash_mla_${SANITIZE_MODULE:-sm80}.py -k "$case and bf16" > "/tmp/sanitize_${tool}_$case.log" 2>&1
     echo "compute-sanitizer $tool $case: rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|passed|failed' "/tmp/sanitize_${tool}_$case.log" | tr '\n' ' ')"
   done; done
 fi
@@ -67,6 +68,6 @@ if [[ $STEPS == *spread* ]]; then  # issue #6: nox -s test-sm90 on one GPU, then
   done
 fi
 if [[ $STEPS == *bench* ]]; then
-  python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm80,sm86,sm89} --dtype ${DTYPE:-bf16} --peers-dir .peers \
+  timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm80,sm86,sm89} --dtype ${DTYPE:-bf16} --peers-dir .peers \
     --peers ${PEERS:-upstream_bf16,flashinfer_fa2_bf16} ${BENCH_ARGS:-} --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
 fi

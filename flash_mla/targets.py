@@ -1,8 +1,9 @@
 """Which kernel variant runs on which GPU, and loading the extension module that holds it.
 
-A variant is a kernel family compiled with one target's tile configuration (see
-csrc/sm8x/tile_configs.h). Each lives in its own extension module, flash_mla._<variant>, built
-only when FLASH_MLA_CUDA_ARCHS asked for it (setup.py).
+A variant is a kernel family compiled for one target: the Ampere-class family (csrc/sm8x) with
+one target's tile configuration (csrc/sm8x/tile_configs.h), or the Hopper family (csrc/sm90,
+sm_90a only). Each lives in its own extension module, flash_mla._<variant>, built only when
+FLASH_MLA_CUDA_ARCHS asked for it (setup.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import torch
 
 # Ampere-class variants, with the shared memory per block their tiles assume.
 SM8X_VARIANTS = {"sm80": 163 * 1024, "sm86": 99 * 1024, "sm89": 99 * 1024}
-VARIANTS = tuple(SM8X_VARIANTS)
+# The Hopper variant (wgmma + TMA, sm_90a machine code): compute capability 9.0 only.
+HOPPER_VARIANTS = {"sm90": 227 * 1024}
+VARIANT_SMEM = {**SM8X_VARIANTS, **HOPPER_VARIANTS}
+VARIANTS = tuple(VARIANT_SMEM)
 FORCE_VARIANT_ENV = "FLASH_MLA_FORCE_VARIANT"
 
 _local = threading.local()
@@ -32,14 +36,16 @@ def native_variant(capability: tuple[int, int]) -> str:
     """The variant a GPU of this compute capability runs by default.
 
     8.0 -> sm80 (A100, 163 KB tiles); 8.6/8.7 -> sm86 (GA10x, Orin); 8.9 -> sm89 (AD10x);
-    9.0 -> sm80 until the Hopper kernel family lands (its SASS is built for sm_90);
+    9.0 -> sm90 (H100/H200: the Hopper kernel, wgmma + TMA);
     10.x/11.x -> sm80 through its embedded compute_80 PTX (>= 227 KB shared memory);
     12.x -> sm86 through its compute_86 PTX (consumer Blackwell: 99 KB per block).
     """
     major, minor = capability
     if major == 8:
         return {0: "sm80", 6: "sm86", 7: "sm86", 9: "sm89"}.get(minor, "sm86")
-    if major in (9, 10, 11):
+    if major == 9:
+        return "sm90"
+    if major in (10, 11):
         return "sm80"
     if major >= 12:
         return "sm86"
@@ -54,7 +60,7 @@ def forced_variant(variant: str | None) -> Iterator[None]:
     """Run `variant` instead of the GPU's native one inside the block (forward-compat testing).
 
     An older target's variant runs on a newer GPU through its SASS (same major) or its embedded PTX,
-    which is how the H100 validates the sm80/sm86/sm89 code paths.
+    which is how the H100 validates the sm80/sm86/sm89 code paths. sm90 runs only on 9.0.
     """
     if variant is not None and variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
@@ -78,15 +84,20 @@ def select_variant(device: torch.device) -> str:
         return native_variant(capability)
     if forced not in VARIANTS:
         raise ValueError(f"{FORCE_VARIANT_ENV} must be one of {VARIANTS}, got {forced!r}")
+    if forced in HOPPER_VARIANTS and capability != _required_capability(forced):
+        raise UnsupportedDeviceError(
+            f"variant {forced} is sm_90a machine code and runs only on compute capability 9.0, "
+            f"this GPU is {capability[0]}.{capability[1]}"
+        )
     if capability < _required_capability(forced):
         raise UnsupportedDeviceError(
             f"variant {forced} needs compute capability >= {'.'.join(map(str, _required_capability(forced)))}, "
             f"this GPU is {capability[0]}.{capability[1]}"
         )
     smem = torch.cuda.get_device_properties(device).shared_memory_per_block_optin
-    if smem < SM8X_VARIANTS[forced]:
+    if smem < VARIANT_SMEM[forced]:
         raise UnsupportedDeviceError(
-            f"variant {forced} needs {SM8X_VARIANTS[forced] // 1024} KB of shared memory per block, "
+            f"variant {forced} needs {VARIANT_SMEM[forced] // 1024} KB of shared memory per block, "
             f"this GPU offers {smem // 1024} KB"
         )
     return forced

@@ -181,6 +181,22 @@ def test_gpu_assignment(variant):
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("page", [16, 64])
+def test_kv_cache_view_with_gaps_between_blocks(variant, page):
+    """k_cache may be a strided view (here every other block of a bigger pool): the kernels must use
+    its block stride, not assume dense blocks (the Hopper kernel's TMA descriptor takes all 3 strides)."""
+    inputs = make_inputs(DecodeCase(3, 450, 32, 2, h_kv=2, page_block_size=page, varlen=True, seed=41), "cuda")
+    pool = torch.full((2 * inputs.k_cache.shape[0], *inputs.k_cache.shape[1:]), float("nan"),
+                      dtype=inputs.k_cache.dtype, device="cuda")
+    pool[::2] = inputs.k_cache
+    strided = type(inputs)(inputs.q, pool[::2], inputs.block_table, inputs.cache_seqlens, inputs.softmax_scale,
+                           inputs.causal)
+    out, lse = run_decode(strided)
+    result = compare(out, lse, *reference_decode(inputs, rounding_scale=True))
+    assert not result.failures, result.failures
+
+
+@pytest.mark.gpu
 def test_repeated_runs_are_bitwise_identical(variant):
     """Same inputs, same schedule: any difference between runs would be a race."""
     inputs = make_inputs(DecodeCase(8, 200, 64, 2, varlen=True, zero_lengths=2, seed=5), "cuda")

@@ -15,14 +15,17 @@ from pathlib import Path
 import pytest
 
 ARCHS = [a.strip() for a in os.environ.get("FLASH_MLA_CUDA_ARCHS", "80;86;89;90a").replace(",", ";").split(";") if a.strip()]
-SMEM_BUDGET = {"sm80": 163 * 1024, "sm86": 99 * 1024, "sm89": 99 * 1024}
+SMEM_BUDGET = {"sm80": 163 * 1024, "sm86": 99 * 1024, "sm89": 99 * 1024, "sm90": 227 * 1024}
 # variant -> (cubins it must hold, PTX it must hold) for the requested targets
 EXPECTED = {
     "sm80": ({"sm_80"} if "80" in ARCHS else set()) | ({"sm_90"} if "90a" in ARCHS else set()),
     "sm86": {"sm_86"} if "86" in ARCHS else set(),
     "sm89": {"sm_89"} if "89" in ARCHS else set(),
+    "sm90": {"sm_90a"} if "90a" in ARCHS else set(),
 }
-EXPECTED_PTX = {"sm80": "80" in ARCHS, "sm86": "86" in ARCHS, "sm89": "89" in ARCHS}
+EXPECTED_PTX = {"sm80": "80" in ARCHS, "sm86": "86" in ARCHS, "sm89": "89" in ARCHS, "sm90": False}
+# Kernel files per variant and dtype: the sm8x ones per tile height, the Hopper one once.
+KERNEL_FILE = {"sm90": "{variant}_{dtype}"}
 
 
 def find_cuobjdump() -> str | None:
@@ -57,10 +60,20 @@ VARIANTS = [v for v, cubins in EXPECTED.items() if cubins]
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_requested_target_has_a_cubin(variant):
     listing = cuobjdump("--list-elf", str(module_path(variant)))
-    kernels = {m.group(1) for m in re.finditer(rf"{variant}_\w+\.(sm_\d+)\.cubin", listing)}
+    kernels = {m.group(1) for m in re.finditer(rf"{variant}_\w+\.(sm_\d+a?)\.cubin", listing)}
     assert kernels == EXPECTED[variant], f"{variant}: cubins for {sorted(kernels)}, expected {sorted(EXPECTED[variant])}"
     for dtype in ("bf16", "fp16"):
-        assert f"{variant}_{dtype}_m16" in listing, f"{variant}: no {dtype} kernels"
+        name = KERNEL_FILE.get(variant, "{variant}_{dtype}_m16").format(variant=variant, dtype=dtype)
+        assert name in listing, f"{variant}: no {dtype} kernels"
+
+
+@pytest.mark.skipif("90a" not in ARCHS, reason="FLASH_MLA_CUDA_ARCHS has no 90a")
+def test_hopper_kernel_uses_wgmma_and_tma():
+    sass = cuobjdump("--dump-sass", str(module_path("sm90")))
+    # fp16 operands print without a type suffix (HGMMA.64x32x16.F32 R..), bf16 ones with .BF16.
+    for instruction in ("HGMMA.64x32x16.F32 ", "HGMMA.64x256x16.F32 ", "HGMMA.64x32x16.F32.BF16",
+                        "HGMMA.64x256x16.F32.BF16", "UTMALDG.4D", "USETMAXREG"):
+        assert instruction in sass, f"sm90: no {instruction} in the SASS"
 
 
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if EXPECTED_PTX[v]])

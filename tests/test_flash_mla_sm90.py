@@ -1,7 +1,7 @@
 """flash-mla decode on H100 / H200 (9.0): the shared suite (decode_suite.py) for the sm90 variant.
 
-Until the Hopper kernel family lands (sm90a: wgmma + TMA), compute capability 9.0 dispatches to the
-Ampere-class sm80 variant built as sm_90 SASS: this module tests whatever the H100 runs by default.
+Compute capability 9.0 runs the Hopper kernel family (csrc/sm90: sm_90a machine code, wgmma + TMA,
+warp-specialized); this module tests it, and skips with a reason on any other GPU or none.
 
     pytest tests/test_flash_mla_sm90.py                 # the test grid
     python tests/test_flash_mla_sm90.py --dtype fp16    # accuracy + speed table

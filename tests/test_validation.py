@@ -88,7 +88,7 @@ def test_check_decode_args_accepts_valid_strided_inputs():
 
 @pytest.mark.parametrize(
     "capability, variant",
-    [((8, 0), "sm80"), ((8, 6), "sm86"), ((8, 7), "sm86"), ((8, 9), "sm89"), ((9, 0), "sm80"),
+    [((8, 0), "sm80"), ((8, 6), "sm86"), ((8, 7), "sm86"), ((8, 9), "sm89"), ((9, 0), "sm90"),
      ((10, 0), "sm80"), ((12, 0), "sm86")],
 )
 def test_native_variant_by_compute_capability(capability, variant):

@@ -49,6 +49,7 @@ struct DecodeParams {
   int64_t q_batch_stride, q_seq_stride, q_head_stride;
   const void* __restrict__ k_cache;  // (num_blocks, page_block_size, h_kv, 576)
   int64_t k_block_stride, k_token_stride, k_head_stride;
+  int num_cache_blocks;  // k_cache.size(0) (the TMA descriptor's extent)
   const int* __restrict__ block_table;  // (batch, max_blocks_per_seq)
   int64_t block_table_batch_stride;
   const int* __restrict__ seqlens_k;  // (batch,)

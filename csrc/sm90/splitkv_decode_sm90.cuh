@@ -1,0 +1,375 @@
+// Hopper (sm90a) split-KV MLA decode kernel: wgmma for both matrix products, the KV tiles brought in
+// by the tensor memory accelerator (TMA) completing on mbarriers, and warp specialization.
+//
+// One CTA = one (64-row m_block, kv_head, sm_part), 384 threads:
+//   producer warpgroup (setmaxnreg 40): one thread walks the same work pieces as the consumers
+//            (common/work_pieces.cuh) and, per 64-token tile, reads the tile's page ids, waits for a
+//            free stage (kv_empty) and issues 9 x (64 / page_block_size) TMA boxes into it, which
+//            complete on kv_full with their byte count.
+//   consumer warpgroups 0 and 1 (setmaxnreg 232), per tile:
+//     S = Q K^T      wgmma 64 x 32 x 576 per warpgroup: warpgroup w takes tokens [32w, 32w + 32),
+//                    Q and K both from shared memory.
+//     softmax        mask, row maxima (the two halves meet in shared memory: named barrier),
+//                    P = exp2(S * scale - max) written to shared memory as 16-bit.  named barrier
+//     O = O * s + P V wgmma 64 x 256 x 64 per warpgroup: warpgroup w owns output columns
+//                    [256w, 256w + 256), 128 fp32 registers a thread; then its warps free the stage.
+// Q (64 x 576) is copied into shared memory once per sequence by the consumers (cp.async).
+// Rows of the last tile past the piece's end are zeroed in shared memory before use: the TMA copies
+// whole pages, and NaN stored past a sequence's length must not meet a zero weight in P V.
+// Page ids past a sequence's last page are never read.
+#pragma once
+
+#include <cuda.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cute/arch/copy_sm80.hpp>
+#include <cute/arch/copy_sm90_desc.hpp>
+#include <cute/arch/copy_sm90_tma.hpp>
+#include <cutlass/arch/barrier.h>
+#include <cutlass/arch/reg_reconfig.h>
+
+#include "../common/cuda_check.h"
+#include "../common/work_pieces.cuh"
+#include "kernel_traits_sm90.h"
+#include "kv_tensor_map.h"
+#include "splitkv_decode_sm90.h"
+
+namespace flash_mla::sm90 {
+
+namespace detail {
+
+using Chunk = cute::uint128_t;  // 16 bytes
+
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+template <typename Element>
+__device__ __forceinline__ uint32_t pack_two(float lo, float hi) {
+  if constexpr (std::is_same_v<Element, __half>) {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&v);
+  } else {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&v);
+  }
+}
+
+// Named barriers (ids above CUTLASS's reserved ones) among the 256 consumer threads.
+template <int kThreads>
+__device__ __forceinline__ void consumers_sync() {
+  cutlass::arch::NamedBarrier::sync(kThreads, 0);
+}
+
+// acc (+)= A B over every k-block of the operands, as one wgmma batch of this warpgroup.
+template <bool kZeroInit, typename TiledMma, typename TensorA, typename TensorB, typename TensorC>
+__device__ __forceinline__ void warpgroup_gemm(TiledMma& mma, const TensorA& a, const TensorB& b, TensorC& acc) {
+  cute::warpgroup_fence_operand(acc);
+  cute::warpgroup_arrive();
+  if constexpr (kZeroInit) mma.accumulate_ = cute::GMMA::ScaleOut::Zero;
+  CUTE_UNROLL
+  for (int k = 0; k < cute::size<2>(a); ++k) {
+    cute::gemm(mma, a(cute::_, cute::_, k), b(cute::_, cute::_, k), acc);
+    mma.accumulate_ = cute::GMMA::ScaleOut::One;
+  }
+  cute::warpgroup_commit_batch();
+  cute::warpgroup_wait<0>();
+  cute::warpgroup_fence_operand(acc);
+}
+
+}  // namespace detail
+
+template <typename Traits>
+__global__ void __launch_bounds__(Traits::kThreads, 1)
+splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_constant__ CUtensorMap kv_map) {
+  using namespace cute;
+  using Element = typename Traits::Element;
+  using MmaElement = typename Traits::MmaElement;
+  using Storage = typename Traits::SharedStorage;
+  using FullBarrier = cutlass::arch::ClusterTransactionBarrier;
+  using EmptyBarrier = cutlass::arch::ClusterBarrier;
+  constexpr int kBlockM = Traits::kBlockM;
+  constexpr int kBlockN = Traits::kBlockN;
+  constexpr int kStages = Traits::kStages;
+  constexpr int kChunks = Traits::kChunks;
+  constexpr int kChunkCols = Traits::kChunkCols;
+  constexpr int kConsumerThreads = Traits::kConsumerThreads;
+  constexpr int kConsumerWarps = kConsumerThreads / 32;
+
+  const SchedulerMetadataRow meta =
+      reinterpret_cast<const SchedulerMetadataRow*>(params.scheduler_metadata)[blockIdx.z];
+  if (meta.begin_batch > meta.end_batch) return;  // an empty part: the whole CTA leaves
+
+  extern __shared__ char smem_raw[];
+  Storage& smem = *reinterpret_cast<Storage*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
+
+  const int m_block = blockIdx.x;
+  const int kv_head = blockIdx.y;
+  const int tid = threadIdx.x;
+  const int warpgroup = tid / 128;
+
+  if (tid == 0) {
+#pragma unroll
+    for (int s = 0; s < kStages; ++s) {
+      FullBarrier::init(&smem.kv_full[s], 1);
+      EmptyBarrier::init(&smem.kv_empty[s], kConsumerWarps);
+    }
+    cutlass::arch::fence_barrier_init();
+  }
+  __syncthreads();
+
+  if (warpgroup == Traits::kConsumerWarpgroups) {
+    // ================================ producer ================================
+    cutlass::arch::warpgroup_reg_dealloc<Traits::kProducerRegisters>();
+    if (tid % 128 == 0) {
+      cute::prefetch_tma_descriptor(reinterpret_cast<const cute::TmaDescriptor*>(&kv_map));
+      const int page = params.page_block_size;
+      const uint32_t box_bytes = page * kChunkCols * sizeof(Element);
+      int iteration = 0;
+      for_each_work_piece(params, meta, [&](const WorkPiece& piece) {
+        const int* block_table = params.block_table + piece.batch_idx * params.block_table_batch_stride;
+        const int num_tiles = piece.num_tiles(kBlockN);
+        for (int tile = 0; tile < num_tiles; ++tile, ++iteration) {
+          const int tile_token = piece.token_begin + tile * kBlockN;
+          const int tile_end = min(tile_token + kBlockN, piece.token_end);
+          const int num_pages = (tile_end - 1) / page - tile_token / page + 1;
+          int page_ids[4];  // a tile holds at most 64 / 16 pages; read before waiting for the stage
+#pragma unroll
+          for (int i = 0; i < 4; ++i) page_ids[i] = i < num_pages ? block_table[tile_token / page + i] : 0;
+          const int stage = iteration % kStages;
+          EmptyBarrier::wait(&smem.kv_empty[stage], ((iteration / kStages) & 1) ^ 1);
+          FullBarrier::arrive_and_expect_tx(&smem.kv_full[stage], num_pages * kChunks * box_bytes);
+          MmaElement* stage_base = smem.kv[stage];
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            if (i >= num_pages) break;
+#pragma unroll
+            for (int c = 0; c < kChunks; ++c) {
+              // Chunk c of the tile holds rows [0, 64) x 128 B; page i fills rows [i * page, (i + 1) * page).
+              MmaElement* dst = stage_base + c * (kBlockN * kChunkCols) + i * page * kChunkCols;
+              cute::SM90_TMA_LOAD_4D::copy(&kv_map, &smem.kv_full[stage],
+                                           static_cast<uint64_t>(cute::TMA::CacheHintSm90::EVICT_NORMAL), dst,
+                                           c * kChunkCols, kv_head, 0, page_ids[i]);
+            }
+          }
+        }
+      });
+    }
+  } else {
+    // ================================ consumers ================================
+    cutlass::arch::warpgroup_reg_alloc<Traits::kConsumerRegisters>();
+    const int wg_tid = tid % 128;
+    const int warp_in_wg = wg_tid / 32;
+    const int lane = tid % 32;
+    // This thread's two rows of every accumulator (S and O): wgmma's 64 x N fragment layout.
+    const int row_local[2] = {warp_in_wg * 16 + lane / 4, warp_in_wg * 16 + lane / 4 + 8};
+    const int col_in_quad = 2 * (lane % 4);
+    const int rows_per_kv = params.rows_per_kv;
+    const int row_base = m_block * kBlockM;
+
+    Tensor sQ = make_tensor(make_smem_ptr(smem.q), typename Traits::SmemLayoutQ{});
+    Tensor sP = make_tensor(make_smem_ptr(smem.p), typename Traits::SmemLayoutP{});
+
+    typename Traits::TiledMmaS mma_s;
+    typename Traits::TiledMmaO mma_o;
+    auto thr_mma_s = mma_s.get_thread_slice(wg_tid);
+    auto thr_mma_o = mma_o.get_thread_slice(wg_tid);
+    Tensor tSrQ = thr_mma_s.partition_fragment_A(sQ);
+    Tensor tOrP = thr_mma_o.partition_fragment_A(sP);
+    Tensor s_acc = partition_fragment_C(mma_s, Shape<Int<kBlockM>, Int<Traits::kTokensPerWarpgroup>>{});
+    Tensor o_acc = partition_fragment_C(mma_o, Shape<Int<kBlockM>, Int<Traits::kColsPerWarpgroup>>{});
+    static_assert(decltype(size(s_acc))::value == 2 * Traits::kTokensPerWarpgroup / 4, "16 S values a thread");
+    static_assert(decltype(size(o_acc))::value == 2 * Traits::kColsPerWarpgroup / 4, "128 O values a thread");
+
+    const Element* q_base = reinterpret_cast<const Element*>(params.q);
+    int iteration = 0;
+    for_each_work_piece(params, meta, [&](const WorkPiece& piece) {
+      // Query row `row` of this KV head (clamped to the last one) -> its first element in q.
+      auto q_row_start = [&](int row) {
+        row = min(row, rows_per_kv - 1);
+        return q_base + piece.batch_idx * params.q_batch_stride + (row / params.heads_per_kv) * params.q_seq_stride +
+               (kv_head * params.heads_per_kv + row % params.heads_per_kv) * params.q_head_stride;
+      };
+      detail::consumers_sync<kConsumerThreads>();  // the previous piece is done with Q, P and the row arrays
+      if (piece.first_of_sequence) {
+        // Q rows -> shared memory (rows past rows_per_kv zero-filled): 64 x 72 chunks of 16 bytes.
+        constexpr int kRowChunks = kHeadDimQK / 8;
+        for (int i = tid; i < kBlockM * kRowChunks; i += kConsumerThreads) {
+          const int r = i / kRowChunks;
+          const int col = (i % kRowChunks) * 8;
+          const bool valid = row_base + r < rows_per_kv;
+          cute::SM80_CP_ASYNC_CACHEGLOBAL_ZFILL<detail::Chunk>::copy(
+              *reinterpret_cast<const detail::Chunk*>(q_row_start(row_base + r) + col),
+              *reinterpret_cast<detail::Chunk*>(&sQ(r, col)), valid);
+        }
+        cute::cp_async_fence();
+        cute::cp_async_wait<0>();
+        cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> wgmma (async proxy) reads
+        detail::consumers_sync<kConsumerThreads>();
+      }
+
+      // Visible tokens of each row: [0, limit). Causal rows see up to seqlen - s_q + s.
+      int limit[2];
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        const int s_idx = min(row_base + row_local[r], rows_per_kv - 1) / params.heads_per_kv;
+        limit[r] = params.is_causal ? max(0, piece.seqlen - params.seqlen_q + s_idx + 1) : piece.seqlen;
+        limit[r] = min(limit[r], piece.token_end);
+      }
+
+      clear(o_acc);
+      float row_max[2] = {-INFINITY, -INFINITY};  // raw (unscaled) S units, identical in both warpgroups
+      float row_sum[2] = {0.f, 0.f};              // this warpgroup's tokens only
+      const int num_tiles = piece.num_tiles(kBlockN);
+      for (int tile = 0; tile < num_tiles; ++tile, ++iteration) {
+        const int stage = iteration % kStages;
+        const int tile_token = piece.token_begin + tile * kBlockN;
+        const int valid_tokens = min(kBlockN, piece.token_end - tile_token);
+        Tensor sK = make_tensor(make_smem_ptr(smem.kv[stage]), typename Traits::SmemLayoutK{});
+        Tensor sVt = make_tensor(make_smem_ptr(smem.kv[stage]), typename Traits::SmemLayoutVt{});
+        FullBarrier::wait(&smem.kv_full[stage], (iteration / kStages) & 1);
+
+        if (valid_tokens < kBlockN) {  // the piece's last tile: zero its rows past the end
+          constexpr int kRowChunks = kHeadDimQK / 8;
+          for (int i = tid; i < (kBlockN - valid_tokens) * kRowChunks; i += kConsumerThreads) {
+            *reinterpret_cast<detail::Chunk*>(&sK(valid_tokens + i / kRowChunks, (i % kRowChunks) * 8)) = detail::Chunk{};
+          }
+          cutlass::arch::fence_view_async_shared();
+          detail::consumers_sync<kConsumerThreads>();
+        }
+
+        // ---- S = Q K^T over this warpgroup's 32 tokens ----
+        Tensor sK_half = local_tile(sK, Shape<Int<Traits::kTokensPerWarpgroup>, Int<kHeadDimQK>>{}, make_coord(warpgroup, _0{}));
+        Tensor tSrK = thr_mma_s.partition_fragment_B(sK_half);
+        detail::warpgroup_gemm<true>(mma_s, tSrQ, tSrK, s_acc);
+
+        // ---- mask, row maxima of both halves, P ----
+        float tile_max[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+        for (int v = 0; v < size(s_acc); ++v) {
+          const int r = (v / 2) % 2;
+          const int token = tile_token + warpgroup * Traits::kTokensPerWarpgroup + (v / 4) * 8 + col_in_quad + v % 2;
+          if (token >= limit[r]) s_acc(v) = -INFINITY;
+          tile_max[r] = fmaxf(tile_max[r], s_acc(v));
+        }
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 1));
+          tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 2));
+          if (lane % 4 == 0) smem.row_max[warpgroup][row_local[r]] = tile_max[r];
+        }
+        detail::consumers_sync<kConsumerThreads>();
+        float scale[2];
+        float max_scaled[2];
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const float other = smem.row_max[warpgroup ^ 1][row_local[r]];
+          const float new_max = fmaxf(row_max[r], fmaxf(tile_max[r], other));
+          // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
+          max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
+          scale[r] = detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]);
+          row_max[r] = new_max;
+          row_sum[r] *= scale[r];
+        }
+#pragma unroll
+        for (int v = 0; v < size(s_acc); v += 2) {
+          const int r = (v / 2) % 2;
+          const float p0 = detail::fast_exp2(s_acc(v) * params.softmax_scale_log2 - max_scaled[r]);
+          const float p1 = detail::fast_exp2(s_acc(v + 1) * params.softmax_scale_log2 - max_scaled[r]);
+          row_sum[r] += p0 + p1;
+          const int col = warpgroup * Traits::kTokensPerWarpgroup + (v / 4) * 8 + col_in_quad;
+          *reinterpret_cast<uint32_t*>(&sP(row_local[r], col)) = detail::pack_two<Element>(p0, p1);
+        }
+        cutlass::arch::fence_view_async_shared();
+        detail::consumers_sync<kConsumerThreads>();  // P of both halves is in shared memory
+
+        // ---- O = O * scale + P V over this warpgroup's 256 columns ----
+#pragma unroll
+        for (int v = 0; v < size(o_acc); ++v) o_acc(v) *= scale[(v / 2) % 2];
+        Tensor sVt_half = local_tile(sVt, Shape<Int<Traits::kColsPerWarpgroup>, Int<kBlockN>>{}, make_coord(warpgroup, _0{}));
+        Tensor tOrV = thr_mma_o.partition_fragment_B(sVt_half);
+        detail::warpgroup_gemm<false>(mma_o, tOrP, tOrV, o_acc);
+        if (lane == 0) EmptyBarrier::arrive(&smem.kv_empty[stage]);
+      }
+
+      // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        row_sum[r] += __shfl_xor_sync(0xffffffff, row_sum[r], 1);
+        row_sum[r] += __shfl_xor_sync(0xffffffff, row_sum[r], 2);
+        if (lane % 4 == 0) smem.row_sum[warpgroup][row_local[r]] = row_sum[r];
+      }
+      detail::consumers_sync<kConsumerThreads>();
+      float inv_sum[2];
+      float lse[2];
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        const float total = smem.row_sum[0][row_local[r]] + smem.row_sum[1][row_local[r]];
+        const bool seen = total > 0.f;
+        inv_sum[r] = seen ? 1.f / total : 0.f;
+        // An empty row: lse +inf in the final output (FlashMLA's convention), -inf in a partial so
+        // that the combine gives it zero weight.
+        lse[r] = seen ? row_max[r] * params.softmax_scale + logf(total) : (piece.is_split ? -INFINITY : INFINITY);
+      }
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        const int row = row_base + row_local[r];
+        if (row >= rows_per_kv) continue;
+        const int col_base = warpgroup * Traits::kColsPerWarpgroup + col_in_quad;
+        if (!piece.is_split) {
+          const int s_idx = row / params.heads_per_kv;
+          const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
+          Element* out = reinterpret_cast<Element*>(params.out) + piece.batch_idx * params.out_batch_stride +
+                         s_idx * params.out_seq_stride + h_idx * params.out_head_stride + col_base;
+#pragma unroll
+          for (int v = 2 * r; v < size(o_acc); v += 4) {
+            *reinterpret_cast<uint32_t*>(out + (v / 4) * 8) =
+                detail::pack_two<Element>(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+          }
+          if (warpgroup == 0 && lane % 4 == 0) {
+            params.lse[(int64_t(piece.batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = lse[r];
+          }
+        } else {
+          const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
+          float* out = params.out_accum + partial_row * kHeadDimV + col_base;
+#pragma unroll
+          for (int v = 2 * r; v < size(o_acc); v += 4) {
+            *reinterpret_cast<float2*>(out + (v / 4) * 8) = make_float2(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+          }
+          if (warpgroup == 0 && lane % 4 == 0) params.lse_accum[partial_row] = lse[r];
+        }
+      }
+    });
+  }
+}
+
+template <typename Element>
+void SplitKVDecode<Element>::launch(const DecodeParams& params, cudaStream_t stream) {
+  using Traits = KernelTraits<Element>;
+  const CUtensorMap kv_map = make_kv_tensor_map<Element>(params, Traits::kChunkCols);
+  auto kernel = splitkv_decode_kernel<Traits>;
+  FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Traits::kSmemBytes));
+  const int num_m_blocks = (params.rows_per_kv + Traits::kBlockM - 1) / Traits::kBlockM;
+  dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
+  kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params, kv_map);
+}
+
+template <typename Element>
+int SplitKVDecode<Element>::smem_bytes() {
+  return KernelTraits<Element>::kSmemBytes;
+}
+
+template <typename Element>
+int SplitKVDecode<Element>::max_ctas_per_sm() {
+  using Traits = KernelTraits<Element>;
+  auto kernel = splitkv_decode_kernel<Traits>;
+  FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Traits::kSmemBytes));
+  int ctas = 0;
+  FLASH_MLA_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&ctas, kernel, Traits::kThreads, Traits::kSmemBytes));
+  return ctas;
+}
+
+}  // namespace flash_mla::sm90
