@@ -16,3 +16,15 @@
       std::abort();                                                                        \
     }                                                                                      \
   } while (0)
+
+// CTAs of `kernel` (threads, dynamic shared memory) that fit on one SM of the current device, after
+// raising its dynamic shared-memory limit. Shared by every kernel family's launcher.
+namespace flash_mla {
+template <typename Kernel>
+inline int max_ctas_per_sm(Kernel kernel, int threads, int smem_bytes) {
+  FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes));
+  int ctas = 0;
+  FLASH_MLA_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&ctas, kernel, threads, smem_bytes));
+  return ctas;
+}
+}  // namespace flash_mla

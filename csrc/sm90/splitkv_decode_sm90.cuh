@@ -365,11 +365,7 @@ int SplitKVDecode<Element>::smem_bytes() {
 template <typename Element>
 int SplitKVDecode<Element>::max_ctas_per_sm() {
   using Traits = KernelTraits<Element>;
-  auto kernel = splitkv_decode_kernel<Traits>;
-  FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Traits::kSmemBytes));
-  int ctas = 0;
-  FLASH_MLA_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&ctas, kernel, Traits::kThreads, Traits::kSmemBytes));
-  return ctas;
+  return flash_mla::max_ctas_per_sm(splitkv_decode_kernel<Traits>, Traits::kThreads, Traits::kSmemBytes);
 }
 
 }  // namespace flash_mla::sm90
