@@ -26,36 +26,59 @@ struct WorkPiece {
   }
 };
 
-// Calls fn(const WorkPiece&) for every piece of `meta`'s range, in order.
-template <typename Fn>
-__device__ __forceinline__ void for_each_work_piece(const DecodeParams& params, const SchedulerMetadataRow& meta,
-                                                    Fn&& fn) {
-  for (int batch_idx = meta.begin_batch; batch_idx <= meta.end_batch; ++batch_idx) {
-    const int seqlen = params.seqlens_k[batch_idx];
-    const int num_blocks = (seqlen + kScheduleBlockTokens - 1) / kScheduleBlockTokens;
-    const int begin_block = batch_idx == meta.begin_batch ? meta.begin_block : 0;
-    const int end_block = batch_idx == meta.end_batch ? meta.end_block : num_blocks;
-    if (begin_block >= end_block && num_blocks > 0) continue;  // nothing of this sequence here
-    const int first_slot = params.num_splits_prefix[batch_idx];
-    const bool is_split = params.num_splits_prefix[batch_idx + 1] - first_slot > 1;
-    const int chunk = params.deterministic_chunk_blocks;
-    int split_ordinal = batch_idx == meta.begin_batch ? meta.begin_split : 0;
-    int piece_begin = begin_block;
-    do {
-      const int piece_end = chunk > 0 ? min(end_block, (piece_begin / chunk + 1) * chunk) : end_block;
-      WorkPiece piece;
-      piece.batch_idx = batch_idx;
-      piece.seqlen = seqlen;
-      piece.token_begin = piece_begin * kScheduleBlockTokens;
-      piece.token_end = min(piece_end * kScheduleBlockTokens, seqlen);
-      piece.slot = first_slot + (chunk > 0 ? piece_begin / chunk : split_ordinal);
-      piece.is_split = is_split;
-      piece.first_of_sequence = piece_begin == begin_block;
-      fn(piece);
-      piece_begin = piece_end;
-      ++split_ordinal;
-    } while (piece_begin < end_block);
+// Yields the pieces of one part's range, in order: `while (walker.next(piece)) { ... }`. (An
+// iterator rather than a callback: a kernel-sized lambda is not always inlined, and its captured
+// accumulators would then live on the stack.)
+class WorkPieceWalker {
+ public:
+  __device__ __forceinline__ WorkPieceWalker(const DecodeParams& params, const SchedulerMetadataRow& meta)
+      : params_(params), meta_(meta), batch_idx_(meta.begin_batch) {}
+
+  __device__ __forceinline__ bool next(WorkPiece& piece) {
+    while (!in_sequence_) {
+      if (batch_idx_ > meta_.end_batch) return false;
+      seqlen_ = params_.seqlens_k[batch_idx_];
+      const int num_blocks = (seqlen_ + kScheduleBlockTokens - 1) / kScheduleBlockTokens;
+      const int begin_block = batch_idx_ == meta_.begin_batch ? meta_.begin_block : 0;
+      end_block_ = batch_idx_ == meta_.end_batch ? meta_.end_block : num_blocks;
+      if (begin_block >= end_block_ && num_blocks > 0) {  // nothing of this sequence here
+        ++batch_idx_;
+        continue;
+      }
+      first_slot_ = params_.num_splits_prefix[batch_idx_];
+      is_split_ = params_.num_splits_prefix[batch_idx_ + 1] - first_slot_ > 1;
+      split_ordinal_ = batch_idx_ == meta_.begin_batch ? meta_.begin_split : 0;
+      piece_begin_ = begin_block;
+      first_of_sequence_ = true;
+      in_sequence_ = true;  // an empty sequence still yields one (empty) piece: its out 0, lse +inf
+    }
+    const int chunk = params_.deterministic_chunk_blocks;
+    const int piece_end = chunk > 0 ? min(end_block_, (piece_begin_ / chunk + 1) * chunk) : end_block_;
+    piece.batch_idx = batch_idx_;
+    piece.seqlen = seqlen_;
+    piece.token_begin = piece_begin_ * kScheduleBlockTokens;
+    piece.token_end = min(piece_end * kScheduleBlockTokens, seqlen_);
+    piece.slot = first_slot_ + (chunk > 0 ? piece_begin_ / chunk : split_ordinal_);
+    piece.is_split = is_split_;
+    piece.first_of_sequence = first_of_sequence_;
+    first_of_sequence_ = false;
+    piece_begin_ = piece_end;
+    ++split_ordinal_;
+    if (piece_begin_ >= end_block_) {
+      in_sequence_ = false;
+      ++batch_idx_;
+    }
+    return true;
   }
-}
+
+ private:
+  const DecodeParams& params_;
+  const SchedulerMetadataRow meta_;
+  int batch_idx_;
+  bool in_sequence_ = false;
+  bool first_of_sequence_ = false;
+  bool is_split_ = false;
+  int seqlen_ = 0, end_block_ = 0, first_slot_ = 0, split_ordinal_ = 0, piece_begin_ = 0;
+};
 
 }  // namespace flash_mla

@@ -1,7 +1,7 @@
 // Ampere-class split-KV MLA decode kernel: mma.sync m16n8k16, ldmatrix, cp.async multistage.
 //
 // One CTA = one (m_block, kv_head, sm_part). It walks the pieces of work the scheduler gave its
-// part (csrc/smxx/scheduler_metadata.cu). For each piece it streams the KV tiles of one sequence
+// part (csrc/smxx/scheduler_metadata.cu; common/work_pieces.cuh). For each piece it streams the KV tiles of one sequence
 // once, and each tile serves as K (all 576 columns) and V (the first 512), for all kBlockM query
 // rows at once:
 //   phase A  S = Q K^T: warp (warp_m, warp_n, k_split) multiplies 16 query rows, whose Q columns it
@@ -26,6 +26,7 @@
 #include <cute/arch/mma_sm80.hpp>
 
 #include "../common/cuda_check.h"
+#include "../common/work_pieces.cuh"
 #include "kernel_traits_sm8x.h"
 #include "splitkv_decode_sm8x.h"
 
@@ -139,16 +140,16 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
 
   uint32_t q_frag[Traits::kQInSmem ? 1 : kKStepsPerWarp][4];  // A-fragments of this warp's Q slice
 
-  for (int batch_idx = meta.begin_batch; batch_idx <= meta.end_batch; ++batch_idx) {
-    const int seqlen = params.seqlens_k[batch_idx];
-    const int num_blocks = (seqlen + kScheduleBlockTokens - 1) / kScheduleBlockTokens;
-    const int begin_block = batch_idx == meta.begin_batch ? meta.begin_block : 0;
-    const int end_block = batch_idx == meta.end_batch ? meta.end_block : num_blocks;
-    if (begin_block >= end_block && num_blocks > 0) continue;  // nothing of this sequence here
-    const int first_slot = params.num_splits_prefix[batch_idx];
-    const bool is_split = params.num_splits_prefix[batch_idx + 1] - first_slot > 1;
-    const int chunk = params.deterministic_chunk_blocks;
-    int split_ordinal = batch_idx == meta.begin_batch ? meta.begin_split : 0;
+  WorkPieceWalker walker(params, meta);
+  WorkPiece piece;
+  while (walker.next(piece)) {
+    const int batch_idx = piece.batch_idx;
+    const int seqlen = piece.seqlen;
+    const bool is_split = piece.is_split;
+    const int slot = piece.slot;
+    const int token_begin = piece.token_begin;
+    const int token_end = piece.token_end;
+    const int num_tiles = piece.num_tiles(kBlockN);
     const int* block_table = params.block_table + batch_idx * params.block_table_batch_stride;
 
     // Query row `row` of this KV head (clamped to the last one) -> its first element in q:
@@ -174,7 +175,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         limit[r] = params.is_causal ? max(0, seqlen - params.seqlen_q + s_idx + 1) : seqlen;
       }
 #pragma unroll
-      for (int kk = 0; kk < (Traits::kQInSmem ? 0 : kKStepsPerWarp); ++kk) {
+      for (int kk = 0; kk < (Traits::kQInSmem || !piece.first_of_sequence ? 0 : kKStepsPerWarp); ++kk) {
 #pragma unroll
         for (int half = 0; half < 2; ++half) {  // columns +0..7 and +8..15 of the k-step
 #pragma unroll
@@ -186,20 +187,13 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       }
     }
 
-    int piece_begin = begin_block;
-    do {
-      const int piece_end = chunk > 0 ? min(end_block, (piece_begin / chunk + 1) * chunk) : end_block;
-      const int slot = first_slot + (chunk > 0 ? piece_begin / chunk : split_ordinal);
-      const int token_begin = piece_begin * kScheduleBlockTokens;
-      const int token_end = min(piece_end * kScheduleBlockTokens, seqlen);
-      const int num_tiles = token_end > token_begin ? (token_end - token_begin + kBlockN - 1) / kBlockN : 0;
-
+    {
       __syncthreads();  // the previous piece is done with every shared buffer
 
       if constexpr (Traits::kQInSmem) {
         // Q rows of this sequence -> shared memory, once per sequence, in the first stage's cp.async
         // group. Rows past rows_per_kv are zero-filled.
-        if (piece_begin == begin_block) {
+        if (piece.first_of_sequence) {
           const int r = tid / Traits::kLoadThreadsPerRow;
           static_assert(kThreads / Traits::kLoadThreadsPerRow >= kBlockM, "one pass loads every Q row");
           if (r < kBlockM) {
@@ -509,9 +503,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         }
       }
 
-      piece_begin = piece_end;
-      ++split_ordinal;
-    } while (piece_begin < end_block);
+    }
   }
 }
 

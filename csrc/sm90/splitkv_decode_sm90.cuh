@@ -129,7 +129,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       const int page = params.page_block_size;
       const uint32_t box_bytes = page * kChunkCols * sizeof(Element);
       int iteration = 0;
-      for_each_work_piece(params, meta, [&](const WorkPiece& piece) {
+      WorkPieceWalker walker(params, meta);
+      WorkPiece piece;
+      while (walker.next(piece)) {
         const int* block_table = params.block_table + piece.batch_idx * params.block_table_batch_stride;
         const int num_tiles = piece.num_tiles(kBlockN);
         for (int tile = 0; tile < num_tiles; ++tile, ++iteration) {
@@ -156,7 +158,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
             }
           }
         }
-      });
+      }
     }
   } else {
     // ================================ consumers ================================
@@ -186,7 +188,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
 
     const Element* q_base = reinterpret_cast<const Element*>(params.q);
     int iteration = 0;
-    for_each_work_piece(params, meta, [&](const WorkPiece& piece) {
+    WorkPieceWalker walker(params, meta);
+    WorkPiece piece;
+    while (walker.next(piece)) {
       // Query row `row` of this KV head (clamped to the last one) -> its first element in q.
       auto q_row_start = [&](int row) {
         row = min(row, rows_per_kv - 1);
@@ -287,8 +291,12 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         detail::consumers_sync<kConsumerThreads>();  // P of both halves is in shared memory
 
         // ---- O = O * scale + P V over this warpgroup's 256 columns ----
+        // Once the row maxima settle most tiles leave them unchanged (scale exactly 1): skip the 128
+        // multiplies a thread then, warp by warp.
+        if (__any_sync(0xffffffff, scale[0] != 1.f || scale[1] != 1.f)) {
 #pragma unroll
-        for (int v = 0; v < size(o_acc); ++v) o_acc(v) *= scale[(v / 2) % 2];
+          for (int v = 0; v < size(o_acc); ++v) o_acc(v) *= scale[(v / 2) % 2];
+        }
         Tensor sVt_half = local_tile(sVt, Shape<Int<Traits::kColsPerWarpgroup>, Int<kBlockN>>{}, make_coord(warpgroup, _0{}));
         Tensor tOrV = thr_mma_o.partition_fragment_B(sVt_half);
         detail::warpgroup_gemm<false>(mma_o, tOrP, tOrV, o_acc);
@@ -314,35 +322,50 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         // that the combine gives it zero weight.
         lse[r] = seen ? row_max[r] * params.softmax_scale + logf(total) : (piece.is_split ? -INFINITY : INFINITY);
       }
+      // One fully unrolled pass over the accumulator with a row predicate (a loop over the two rows
+      // with `continue` made the compiler move O to local memory).
+      const int col_base = warpgroup * Traits::kColsPerWarpgroup + col_in_quad;
+      const bool row_valid[2] = {row_base + row_local[0] < rows_per_kv, row_base + row_local[1] < rows_per_kv};
+      if (!piece.is_split) {
+        Element* out_row[2];
 #pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        const int row = row_base + row_local[r];
-        if (row >= rows_per_kv) continue;
-        const int col_base = warpgroup * Traits::kColsPerWarpgroup + col_in_quad;
-        if (!piece.is_split) {
+        for (int r = 0; r < 2; ++r) {
+          const int row = min(row_base + row_local[r], rows_per_kv - 1);
           const int s_idx = row / params.heads_per_kv;
           const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-          Element* out = reinterpret_cast<Element*>(params.out) + piece.batch_idx * params.out_batch_stride +
-                         s_idx * params.out_seq_stride + h_idx * params.out_head_stride + col_base;
-#pragma unroll
-          for (int v = 2 * r; v < size(o_acc); v += 4) {
-            *reinterpret_cast<uint32_t*>(out + (v / 4) * 8) =
-                detail::pack_two<Element>(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
-          }
-          if (warpgroup == 0 && lane % 4 == 0) {
+          out_row[r] = reinterpret_cast<Element*>(params.out) + piece.batch_idx * params.out_batch_stride +
+                       s_idx * params.out_seq_stride + h_idx * params.out_head_stride + col_base;
+          if (row_valid[r] && warpgroup == 0 && lane % 4 == 0) {
             params.lse[(int64_t(piece.batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = lse[r];
           }
-        } else {
-          const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
-          float* out = params.out_accum + partial_row * kHeadDimV + col_base;
+        }
 #pragma unroll
-          for (int v = 2 * r; v < size(o_acc); v += 4) {
-            *reinterpret_cast<float2*>(out + (v / 4) * 8) = make_float2(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+        for (int v = 0; v < size(o_acc); v += 2) {
+          const int r = (v / 2) % 2;
+          if (row_valid[r]) {
+            *reinterpret_cast<uint32_t*>(out_row[r] + (v / 4) * 8) =
+                detail::pack_two<Element>(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
           }
-          if (warpgroup == 0 && lane % 4 == 0) params.lse_accum[partial_row] = lse[r];
+        }
+      } else {
+        float* out_row[2];
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const int row = min(row_base + row_local[r], rows_per_kv - 1);
+          const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
+          out_row[r] = params.out_accum + partial_row * kHeadDimV + col_base;
+          if (row_valid[r] && warpgroup == 0 && lane % 4 == 0) params.lse_accum[partial_row] = lse[r];
+        }
+#pragma unroll
+        for (int v = 0; v < size(o_acc); v += 2) {
+          const int r = (v / 2) % 2;
+          if (row_valid[r]) {
+            *reinterpret_cast<float2*>(out_row[r] + (v / 4) * 8) =
+                make_float2(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+          }
         }
       }
-    });
+    }
   }
 }
 
