@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-
 import torch
 
 from .targets import load_variant
@@ -22,9 +21,17 @@ SCHEDULE_BLOCK_TOKENS = 64  # csrc/common/decode_params.h: kScheduleBlockTokens
 _registered: set[str] = set()
 
 
+_ops: dict[tuple[str, str], object] = {}
+
+
 def op(variant: str, name: str):
-    load_variant(variant)
-    return getattr(torch.ops.flash_mla, f"{variant}_{name}")
+    """The registered torch op flash_mla::<variant>_<name> (its module imported on first use).
+    Looked up once: a plain dict, not functools.cache, which torch.compile warns about when it traces."""
+    found = _ops.get((variant, name))
+    if found is None:
+        load_variant(variant)
+        found = _ops[(variant, name)] = getattr(torch.ops.flash_mla, f"{variant}_{name}")
+    return found
 
 
 def register_fakes(variant: str) -> None:

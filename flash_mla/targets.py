@@ -76,9 +76,24 @@ def _required_capability(variant: str) -> tuple[int, int]:
     return (int(variant[2]), int(variant[3]))
 
 
+_device_facts_cache: dict[int, tuple[tuple[int, int], int]] = {}
+
+
+def _device_facts(index: int) -> tuple[tuple[int, int], int]:
+    """(compute capability, opt-in shared memory per block) of CUDA device `index`, asked once: every
+    decode call needs them, and torch's own queries cost microseconds of host time a call. (A plain
+    dict, not functools.cache, which torch.compile warns about when it traces a call.)"""
+    facts = _device_facts_cache.get(index)
+    if facts is None:
+        properties = torch.cuda.get_device_properties(index)
+        facts = _device_facts_cache[index] = ((properties.major, properties.minor),
+                                              properties.shared_memory_per_block_optin)
+    return facts
+
+
 def select_variant(device: torch.device) -> str:
     """The variant to run on `device`: forced (context or FLASH_MLA_FORCE_VARIANT), else native."""
-    capability = torch.cuda.get_device_capability(device)
+    capability, smem = _device_facts(device.index if device.index is not None else torch.cuda.current_device())
     forced = getattr(_local, "variant", None) or os.environ.get(FORCE_VARIANT_ENV) or None
     if forced is None:
         return native_variant(capability)
@@ -94,7 +109,6 @@ def select_variant(device: torch.device) -> str:
             f"variant {forced} needs compute capability >= {'.'.join(map(str, _required_capability(forced)))}, "
             f"this GPU is {capability[0]}.{capability[1]}"
         )
-    smem = torch.cuda.get_device_properties(device).shared_memory_per_block_optin
     if smem < VARIANT_SMEM[forced]:
         raise UnsupportedDeviceError(
             f"variant {forced} needs {VARIANT_SMEM[forced] // 1024} KB of shared memory per block, "
@@ -132,7 +146,6 @@ def built_variants() -> list[str]:
 
 
 def require_cuda_device(device: torch.device) -> None:
+    """`device` is a tensor's: a tensor on a CUDA device proves that torch sees a GPU."""
     if device.type != "cuda":
         raise ValueError(f"flash_mla runs on CUDA tensors; got tensors on {device}")
-    if not torch.cuda.is_available():
-        raise UnsupportedDeviceError("flash_mla needs a CUDA GPU, and torch sees none")

@@ -1,0 +1,110 @@
+"""Where one flash_mla_with_kvcache call spends its GPU time, kernel by kernel (torch.profiler).
+
+    python benchmarks/profile_kernels.py [--variant sm90] [--configs 8192:16:1,8192:64:1,8192:128:2]
+        [--batch 128] [--varlen]
+
+Each config is s_k:h_q:s_q (b=128, h_kv=1, page 64, causal, bf16 by default). Prints, per config,
+the mean microseconds of each kernel over --iters calls (the decode kernel, the split combine, and
+anything else the call launches), so the cost of the split partials can be read beside the main
+kernel's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from mla_reference import DecodeCase, make_inputs  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variant", default=None, help="forced variant (default: the GPU's native one)")
+    parser.add_argument("--configs", default="8192:16:1,8192:64:1,8192:128:2")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--varlen", action="store_true")
+    parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--host", action="store_true",
+                        help="also the host time of one call (tiny inputs, no sync), beside upstream's with --peers-dir")
+    parser.add_argument("--peers-dir", default=None)
+    args = parser.parse_args()
+
+    import flash_mla
+
+    ctx = flash_mla.forced_variant(args.variant) if args.variant else contextlib.nullcontext()
+    print(f"{torch.cuda.get_device_name()}, variant {args.variant or 'native'}, b={args.batch}, "
+          f"{'varlen' if args.varlen else 'fixed'} lengths")
+    for config in args.configs.split(","):
+        seqlen_k, h_q, s_q = (int(x) for x in config.split(":"))
+        case = DecodeCase(args.batch, seqlen_k, h_q, s_q, varlen=args.varlen, seed=1234)
+        inputs = make_inputs(case, "cuda")
+        with ctx:
+            meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
+
+            def run():
+                return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
+                                                        inputs.cache_seqlens, 512, meta, splits, causal=True)
+
+            for _ in range(3):
+                run()
+            torch.cuda.synchronize()
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+                for _ in range(args.iters):
+                    run()
+                torch.cuda.synchronize()
+        totals: dict[str, float] = collections.defaultdict(float)
+        for event in prof.events():
+            if event.device_type == torch.autograd.DeviceType.CUDA:
+                totals[event.name] += event.time_range.elapsed_us()
+        print(f"s_k={seqlen_k} h_q={h_q} s_q={s_q}: split slots {int(splits[-1].item()) if splits is not None else '?'}"
+              f" for {args.batch} sequences")
+        for name, total in sorted(totals.items(), key=lambda item: -item[1]):
+            print(f"  {total / args.iters:9.1f} us  {name[:110]}")
+    if args.host:
+        host_overhead(ctx, args.peers_dir)
+    return 0
+
+
+def host_overhead(ctx, peers_dir: str | None, calls: int = 2000) -> None:
+    """Microseconds of CPU time one call takes to validate and enqueue its kernels, on a case whose GPU
+    time is negligible: what an eager (non-CUDA-graph) caller pays, and what an L2-flushed benchmark
+    sees as idle GPU time when it exceeds the flush."""
+    import time
+
+    import flash_mla
+
+    case = DecodeCase(4, 256, 16, 1, seed=1)
+    inputs = make_inputs(case, "cuda")
+    runs = {}
+    with ctx:
+        meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, 16, 1)
+    runs["ours"] = lambda: flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
+                                                            inputs.cache_seqlens, 512, meta, splits, causal=True)
+    if peers_dir:
+        sys.path.insert(0, peers_dir)
+        import bench_anchors
+
+        prepare, _ = bench_anchors.make_impl(torch, "upstream_bf16", str(Path(peers_dir) / "prebuilt"))
+        runs["upstream"] = prepare(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, True)
+    for name, run in runs.items():
+        with ctx:
+            for _ in range(50):
+                run()
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+            for _ in range(calls):
+                run()
+            host = (time.perf_counter() - start) / calls * 1e6
+            torch.cuda.synchronize()
+        print(f"host time per call, {name}: {host:.1f} us")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
