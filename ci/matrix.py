@@ -58,11 +58,11 @@ class Toolkit:
     @property
     def wheels(self) -> list[str]:
         """NVIDIA's PyPI wheels that make this row's CUDA_HOME (docker/install/cuda_home.py); none when the
-        toolkit comes from Debian packages or the base image. cuobjdump (artifact checks) has wheels from
-        13.2 on only; any of them reads CUDA 12 and 13 cubins."""
+        toolkit comes from Debian packages or the base image. cuobjdump and nvdisasm (artifact checks; the
+        SASS dump needs both) have wheels from 13.2 on only; any of them reads CUDA 12 and 13 cubins."""
         if self.toolkit != PYPI:
             return []
-        return [f"cuda-toolkit[nvcc,crt,nvvm,cccl,cudart]=={self.cuda}.*", "nvidia-cuda-cuobjdump"]
+        return [f"cuda-toolkit[nvcc,crt,nvvm,cccl,cudart]=={self.cuda}.*", "nvidia-cuda-cuobjdump", "nvidia-cuda-nvdisasm"]
 
     @property
     def debian_packages(self) -> list[str]:
