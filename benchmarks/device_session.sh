@@ -2,6 +2,8 @@
 # One device call: build every target, run the GPU test modules (forward-compat for the older
 # variants), then the benchmark grid beside the peers. Prints a short table last.
 #   STEPS="build test bench" bash benchmarks/device_session.sh
+# Steps: build test artifacts sanitize scripts spread bench profile ncu ab (see each block's comment;
+# knobs are the environment variables each block reads, e.g. TEST_MODULES, VARIANTS, PEERS, AB_DIR).
 # Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -70,4 +72,46 @@ fi
 if [[ $STEPS == *bench* ]]; then
   timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm80,sm86,sm89} --dtype ${DTYPE:-bf16} --peers-dir .peers \
     --peers ${PEERS:-upstream_bf16,flashinfer_fa2_bf16} ${BENCH_ARGS:-} --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
+fi
+if [[ $STEPS == *profile* ]]; then  # GPU time by kernel, and the host time of a call beside upstream's
+  python3 benchmarks/profile_kernels.py --configs ${PROFILE_CONFIGS:-8192:16:1,8192:64:1,8192:128:2} --host \
+    --peers-dir .peers 2>&1 | grep -v -i "warn" | tee "$OUT/profile.log"
+fi
+if [[ $STEPS == *ncu* ]]; then  # Nsight Compute on one decode launch per config: throughput and stall reasons
+  for config in ${NCU_CONFIGS:-8192:128:2 8192:16:1}; do
+    log="$OUT/ncu_${config//:/_}.txt"
+    timeout ${NCU_TIMEOUT:-240} ncu --kernel-name regex:splitkv_decode_kernel --launch-skip 2 --launch-count 1 \
+      --section SpeedOfLight --section WarpStateStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
+      ${NCU_ARGS:-} python3 benchmarks/profile_kernels.py --configs "$config" --launch-only > "$log" 2>&1
+    echo "ncu $config: $(grep -E 'Duration|SM Busy|Issue Slots Busy|Warp Cycles Per Issued|DRAM Throughput|Local Memory Spilling Requests ' "$log" |
+      sed 's/  */ /g' | tr '\n' ';')"
+    grep -A2 "Est. Local Speedup" "$log" | grep -E "stalled|spends" | head -2
+  done
+fi
+if [[ $STEPS == *ab* ]]; then  # A/B in one call: files under $AB_DIR (paths as in the repo) are the baseline
+  [ -d "${AB_DIR:-}" ] || { echo "ab: set AB_DIR to a folder of baseline files (e.g. git show REF:path > ab_base/path)"; exit 2; }
+  timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm90} --dtype ${DTYPE:-bf16} \
+    ${BENCH_ARGS:-} --json "$OUT/ab_new.json" > "$OUT/ab_new.log" 2>&1
+  (cd "$AB_DIR" && find . -type f) | while read -r f; do cp "$AB_DIR/$f" "$f"; done
+  MAX_JOBS=${MAX_JOBS:-16} python3 -m pip install --no-build-isolation --no-deps --no-index -e . > "$OUT/ab_build.log" 2>&1 ||
+    { tail -20 "$OUT/ab_build.log"; exit 1; }
+  timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm90} --dtype ${DTYPE:-bf16} \
+    ${BENCH_ARGS:-} --json "$OUT/ab_base.json" > "$OUT/ab_base.log" 2>&1
+  python3 - "$OUT/ab_new.json" "$OUT/ab_base.json" <<'PY'
+import json, math, sys
+new, base = (json.load(open(p))["rows"] for p in sys.argv[1:3])
+key = lambda r: (r["impl"], r["s_k"], r["varlen"], r["h_q"], r["s_q"])
+base = {key(r): r for r in base}
+ratios = []
+print("  impl        s_k   lens  h_q s_q   new ms  base ms  new/base")
+for r in new:
+    b = base.get(key(r))
+    if b:
+        ratios.append(r["ms"] / b["ms"])
+        print(f"  {r['impl']:<10} {r['s_k']:>5} {'varlen' if r['varlen'] else 'fixed':>6} {r['h_q']:>4} {r['s_q']:>3} "
+              f"{r['ms']:>8.3f} {b['ms']:>8.3f} {ratios[-1]:>8.3f}")
+if ratios:
+    print(f"time new / base: geomean {math.exp(sum(map(math.log, ratios)) / len(ratios)):.3f}, "
+          f"min {min(ratios):.3f}, max {max(ratios):.3f}")
+PY
 fi

@@ -34,27 +34,33 @@ def main() -> int:
     parser.add_argument("--host", action="store_true",
                         help="also the host time of one call (tiny inputs, no sync), beside upstream's with --peers-dir")
     parser.add_argument("--peers-dir", default=None)
+    parser.add_argument("--launch-only", action="store_true",
+                        help="only run each config a few times, no profiler (for `ncu ... profile_kernels.py`)")
     args = parser.parse_args()
 
     import flash_mla
 
-    ctx = flash_mla.forced_variant(args.variant) if args.variant else contextlib.nullcontext()
+    def ctx():  # a fresh context each time: forced_variant's can be entered once
+        return flash_mla.forced_variant(args.variant) if args.variant else contextlib.nullcontext()
+
     print(f"{torch.cuda.get_device_name()}, variant {args.variant or 'native'}, b={args.batch}, "
           f"{'varlen' if args.varlen else 'fixed'} lengths")
     for config in args.configs.split(","):
         seqlen_k, h_q, s_q = (int(x) for x in config.split(":"))
         case = DecodeCase(args.batch, seqlen_k, h_q, s_q, varlen=args.varlen, seed=1234)
         inputs = make_inputs(case, "cuda")
-        with ctx:
+        with ctx():
             meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
 
-            def run():
+            def run(inputs=inputs, meta=meta, splits=splits):
                 return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
                                                         inputs.cache_seqlens, 512, meta, splits, causal=True)
 
             for _ in range(3):
                 run()
             torch.cuda.synchronize()
+            if args.launch_only:
+                continue
             with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
                 for _ in range(args.iters):
                     run()
@@ -83,7 +89,7 @@ def host_overhead(ctx, peers_dir: str | None, calls: int = 2000) -> None:
     case = DecodeCase(4, 256, 16, 1, seed=1)
     inputs = make_inputs(case, "cuda")
     runs = {}
-    with ctx:
+    with ctx():
         meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, 16, 1)
     runs["ours"] = lambda: flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
                                                             inputs.cache_seqlens, 512, meta, splits, causal=True)
@@ -94,7 +100,7 @@ def host_overhead(ctx, peers_dir: str | None, calls: int = 2000) -> None:
         prepare, _ = bench_anchors.make_impl(torch, "upstream_bf16", str(Path(peers_dir) / "prebuilt"))
         runs["upstream"] = prepare(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, True)
     for name, run in runs.items():
-        with ctx:
+        with ctx():
             for _ in range(50):
                 run()
             torch.cuda.synchronize()
