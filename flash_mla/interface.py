@@ -223,11 +223,9 @@ def flash_mla_with_kvcache(
     (batch, h_q, s_q). With causal, query token i of s_q sees cache positions < len - s_q + i + 1.
     A sequence of length 0 gives out 0 and lse +inf.
     """
-    if is_fp8_kvcache or any(x is not None for x in (indices, attn_sink, extra_k_cache, extra_indices_in_kvcache,
-                                                      topk_length, extra_topk_length)):
-        _not_supported(is_fp8_kvcache=is_fp8_kvcache, indices=indices, attn_sink=attn_sink,
-                       extra_k_cache=extra_k_cache, extra_indices_in_kvcache=extra_indices_in_kvcache,
-                       topk_length=topk_length, extra_topk_length=extra_topk_length)
+    _not_supported(is_fp8_kvcache=is_fp8_kvcache, indices=indices, attn_sink=attn_sink, extra_k_cache=extra_k_cache,
+                   extra_indices_in_kvcache=extra_indices_in_kvcache, topk_length=topk_length,
+                   extra_topk_length=extra_topk_length)
     check_decode_args(q, k_cache, block_table, cache_seqlens, head_dim_v)
     require_cuda_device(q.device)
     if softmax_scale is None:

@@ -42,6 +42,13 @@ def find_cuda_tool(name: str) -> str | None:
 
 CUOBJDUMP = find_cuda_tool("cuobjdump")
 NVDISASM = find_cuda_tool("nvdisasm")  # cuobjdump --dump-sass runs it
+# cuobjdump looks for nvdisasm on PATH or in NVDISASM_PATH; the wheel's copy is on neither.
+_NVDISASM_DIR = str(Path(NVDISASM).parent) if NVDISASM else None
+CUOBJDUMP_ENV = (
+    {**os.environ, "PATH": _NVDISASM_DIR + os.pathsep + os.environ.get("PATH", ""), "NVDISASM_PATH": _NVDISASM_DIR}
+    if _NVDISASM_DIR
+    else None
+)
 pytestmark = pytest.mark.skipif(CUOBJDUMP is None, reason="cuobjdump not found (CUDA_HOME/bin, PATH or nvidia-cuda-cuobjdump)")
 
 
@@ -53,7 +60,7 @@ def module_path(variant: str) -> Path:
 
 
 def cuobjdump(*args) -> str:
-    return subprocess.run([CUOBJDUMP, *args], check=True, capture_output=True, text=True).stdout
+    return subprocess.run([CUOBJDUMP, *args], check=True, capture_output=True, text=True, env=CUOBJDUMP_ENV).stdout
 
 
 VARIANTS = [v for v, cubins in EXPECTED.items() if cubins]
@@ -72,11 +79,7 @@ def test_every_requested_target_has_a_cubin(variant):
 @pytest.mark.skipif("90a" not in ARCHS, reason="FLASH_MLA_CUDA_ARCHS has no 90a")
 @pytest.mark.skipif(NVDISASM is None, reason="nvdisasm not found (CUDA_HOME/bin, PATH or nvidia-cuda-nvdisasm)")
 def test_hopper_kernel_uses_wgmma_and_tma():
-    # cuobjdump looks for nvdisasm on PATH or in NVDISASM_PATH; the wheel's copy is on neither.
-    tool_dir = str(Path(NVDISASM).parent)
-    env = {**os.environ, "PATH": tool_dir + os.pathsep + os.environ.get("PATH", ""), "NVDISASM_PATH": tool_dir}
-    sass = subprocess.run([CUOBJDUMP, "--dump-sass", str(module_path("sm90"))], check=True, capture_output=True,
-                          text=True, env=env).stdout
+    sass = cuobjdump("--dump-sass", str(module_path("sm90")))
     # fp16 operands print without a type suffix (HGMMA.64x32x16.F32 R..), bf16 ones with .BF16.
     for instruction in ("HGMMA.64x32x16.F32 ", "HGMMA.64x256x16.F32 ", "HGMMA.64x32x16.F32.BF16",
                         "HGMMA.64x256x16.F32.BF16", "UTMALDG.4D", "USETMAXREG"):

@@ -1,9 +1,9 @@
 // Ampere-class split-KV MLA decode kernel: mma.sync m16n8k16, ldmatrix, cp.async multistage.
 //
 // One CTA = one (m_block, kv_head, sm_part). It walks the pieces of work the scheduler gave its
-// part (csrc/smxx/scheduler_metadata.cu; common/work_pieces.cuh). For each piece it streams the KV tiles of one sequence
-// once, and each tile serves as K (all 576 columns) and V (the first 512), for all kBlockM query
-// rows at once:
+// part (csrc/smxx/scheduler_metadata.cu) with common/work_pieces.cuh. For each piece it streams the
+// KV tiles of one sequence once, and each tile serves as K (all 576 columns) and V (the first 512),
+// for all kBlockM query rows at once:
 //   phase A  S = Q K^T: warp (warp_m, warp_n, k_split) multiplies 16 query rows, whose Q columns it
 //            holds in registers (or reads from shared memory: kQInSmem), by its kTokensPerWarp
 //            tokens over a kKSplit-th of the 576 columns; the partial sums of k_split > 0 go to
@@ -187,322 +187,319 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       }
     }
 
-    {
-      __syncthreads();  // the previous piece is done with every shared buffer
+    __syncthreads();  // the previous piece is done with every shared buffer
 
-      if constexpr (Traits::kQInSmem) {
-        // Q rows of this sequence -> shared memory, once per sequence, in the first stage's cp.async
-        // group. Rows past rows_per_kv are zero-filled.
-        if (piece.first_of_sequence) {
-          const int r = tid / Traits::kLoadThreadsPerRow;
-          static_assert(kThreads / Traits::kLoadThreadsPerRow >= kBlockM, "one pass loads every Q row");
-          if (r < kBlockM) {
-            const bool valid = row_base + r < rows_per_kv;
-            const Element* src = q_row_start(row_base + r);
-#pragma unroll
-            for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
-              const int col = (c * Traits::kLoadThreadsPerRow + tid % Traits::kLoadThreadsPerRow) * 8;
-              detail::cp_async_zfill(sQ + r * kRowStride + col, src + col, valid);
-            }
-          }
-        }
-      }
-
-      // Each loading thread copies rows tid / 8 + i * kLoadRowStride of a tile. The page ids of the tile
-      // to load next are read from the block table one tile ahead (fetch_pages), so the global-load
-      // latency of the table hides behind a tile's MMAs instead of stalling the copy issue. -1: the
-      // token is past the piece (zero-filled, and the table entry is never read).
-      constexpr int kLoadRowStride = kThreads / Traits::kLoadThreadsPerRow;
-      constexpr int kLoadRowsPerThread = (kBlockN + kLoadRowStride - 1) / kLoadRowStride;
-      int pages[kLoadRowsPerThread];
-      auto fetch_pages = [&](int tile) {
-#pragma unroll
-        for (int i = 0; i < kLoadRowsPerThread; ++i) {
-          const int r = tid / Traits::kLoadThreadsPerRow + i * kLoadRowStride;
-          const int token = token_begin + tile * kBlockN + r;
-          pages[i] = r < kBlockN && token < token_end ? block_table[token / params.page_block_size] : -1;
-        }
-      };
-      auto load_kv_tile = [&](int tile, int stage) {
-        Element* dst = sKV + stage * Traits::kSmemKVStageElems;
-        const int tile_token = token_begin + tile * kBlockN;
-#pragma unroll
-        for (int i = 0; i < kLoadRowsPerThread; ++i) {
-          const int r = tid / Traits::kLoadThreadsPerRow + i * kLoadRowStride;
-          if (r >= kBlockN) break;
-          const int token = tile_token + r;
-          const bool valid = pages[i] >= 0;
-          const Element* src = k_base;
-          if (valid) {
-            src += int64_t(pages[i]) * params.k_block_stride + (token % params.page_block_size) * params.k_token_stride;
-          }
+    if constexpr (Traits::kQInSmem) {
+      // Q rows of this sequence -> shared memory, once per sequence, in the first stage's cp.async
+      // group. Rows past rows_per_kv are zero-filled.
+      if (piece.first_of_sequence) {
+        const int r = tid / Traits::kLoadThreadsPerRow;
+        static_assert(kThreads / Traits::kLoadThreadsPerRow >= kBlockM, "one pass loads every Q row");
+        if (r < kBlockM) {
+          const bool valid = row_base + r < rows_per_kv;
+          const Element* src = q_row_start(row_base + r);
 #pragma unroll
           for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
             const int col = (c * Traits::kLoadThreadsPerRow + tid % Traits::kLoadThreadsPerRow) * 8;
-            detail::cp_async_zfill(dst + r * kRowStride + col, src + col, valid);
+            detail::cp_async_zfill(sQ + r * kRowStride + col, src + col, valid);
           }
+        }
+      }
+    }
+
+    // Each loading thread copies rows tid / 8 + i * kLoadRowStride of a tile. The page ids of the tile
+    // to load next are read from the block table one tile ahead (fetch_pages), so the global-load
+    // latency of the table hides behind a tile's MMAs instead of stalling the copy issue. -1: the
+    // token is past the piece (zero-filled, and the table entry is never read).
+    constexpr int kLoadRowStride = kThreads / Traits::kLoadThreadsPerRow;
+    constexpr int kLoadRowsPerThread = (kBlockN + kLoadRowStride - 1) / kLoadRowStride;
+    int pages[kLoadRowsPerThread];
+    auto fetch_pages = [&](int tile) {
+#pragma unroll
+      for (int i = 0; i < kLoadRowsPerThread; ++i) {
+        const int r = tid / Traits::kLoadThreadsPerRow + i * kLoadRowStride;
+        const int token = token_begin + tile * kBlockN + r;
+        pages[i] = r < kBlockN && token < token_end ? block_table[token / params.page_block_size] : -1;
+      }
+    };
+    auto load_kv_tile = [&](int tile, int stage) {
+      Element* dst = sKV + stage * Traits::kSmemKVStageElems;
+      const int tile_token = token_begin + tile * kBlockN;
+#pragma unroll
+      for (int i = 0; i < kLoadRowsPerThread; ++i) {
+        const int r = tid / Traits::kLoadThreadsPerRow + i * kLoadRowStride;
+        if (r >= kBlockN) break;
+        const int token = tile_token + r;
+        const bool valid = pages[i] >= 0;
+        const Element* src = k_base;
+        if (valid) {
+          src += int64_t(pages[i]) * params.k_block_stride + (token % params.page_block_size) * params.k_token_stride;
+        }
+#pragma unroll
+        for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
+          const int col = (c * Traits::kLoadThreadsPerRow + tid % Traits::kLoadThreadsPerRow) * 8;
+          detail::cp_async_zfill(dst + r * kRowStride + col, src + col, valid);
+        }
+      }
+    };
+
+#pragma unroll
+    for (int stage = 0; stage < kStages - 1; ++stage) {
+      if (stage < num_tiles) {
+        fetch_pages(stage);
+        load_kv_tile(stage, stage);
+      }
+      cute::cp_async_fence();
+    }
+    if (kStages - 1 < num_tiles) fetch_pages(kStages - 1);  // for the first load inside the loop
+
+    float o_acc[kMSlabs][kNTilesO][4];
+#pragma unroll
+    for (int ms = 0; ms < kMSlabs; ++ms)
+#pragma unroll
+      for (int nt = 0; nt < kNTilesO; ++nt)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) o_acc[ms][nt][i] = 0.f;
+    float row_max[2] = {-INFINITY, -INFINITY};  // raw (unscaled) S units; valid in owns_rows warps
+    float row_sum[2] = {0.f, 0.f};
+
+    for (int tile = 0; tile < num_tiles; ++tile) {
+      cute::cp_async_wait<kStages - 2>();
+      __syncthreads();  // tile `tile` visible to all; stage of tile-1 free for reuse
+      if (tile + kStages - 1 < num_tiles) load_kv_tile(tile + kStages - 1, (tile + kStages - 1) % kStages);
+      if (tile + kStages < num_tiles) fetch_pages(tile + kStages);  // used one iteration later
+      cute::cp_async_fence();
+
+      const Element* sK = sKV + (tile % kStages) * Traits::kSmemKVStageElems;
+      const int tile_token = token_begin + tile * kBlockN;
+
+      // ---- phase A: partial S = Q K^T over this warp's columns, all kBlockN tokens ----
+      float s_acc[kNTilesS][4];
+#pragma unroll
+      for (int nt = 0; nt < kNTilesS; ++nt)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) s_acc[nt][i] = 0.f;
+      const Element* sK_warp = sK + (warp_n * kTokensPerWarp + (lane / 16) * 8 + lane % 8) * kRowStride +
+                               ((lane / 8) % 2) * 8 + k_split * kKStepsPerWarp * 16;
+      const Element* sQ_warp = sQ + (warp_m * 16 + lane % 16) * kRowStride + (lane / 16) * 8 +
+                               k_split * kKStepsPerWarp * 16;
+      // The K fragments of step kk+1 are loaded before the MMAs of step kk issue (ldmatrix and mma
+      // are volatile asm: source order is issue order), hiding the shared-memory latency.
+      uint32_t b_frag[2][kNTilesS][2];
+      auto load_k_fragments = [&](int kk, int buf) {
+#pragma unroll
+        for (int nt = 0; nt < kNTilesS; nt += 2) {
+          detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b_frag[buf][nt][0], b_frag[buf][nt][1],
+                          b_frag[buf][nt + 1][0], b_frag[buf][nt + 1][1]);
         }
       };
-
+      load_k_fragments(0, 0);
 #pragma unroll
-      for (int stage = 0; stage < kStages - 1; ++stage) {
-        if (stage < num_tiles) {
-          fetch_pages(stage);
-          load_kv_tile(stage, stage);
+      for (int kk = 0; kk < kKStepsPerWarp; ++kk) {
+        if (kk + 1 < kKStepsPerWarp) load_k_fragments(kk + 1, (kk + 1) % 2);
+        uint32_t a_smem[4];  // Q from shared memory: one k-step at a time (registers are the limit)
+        if constexpr (Traits::kQInSmem) {
+          detail::ldsm_x4(sQ_warp + kk * 16, a_smem[0], a_smem[1], a_smem[2], a_smem[3]);
         }
-        cute::cp_async_fence();
+        const uint32_t(&a)[4] = Traits::kQInSmem ? a_smem : q_frag[Traits::kQInSmem ? 0 : kk];
+#pragma unroll
+        for (int nt = 0; nt < kNTilesS; ++nt) {
+          detail::mma_16x8x16<Element>(s_acc[nt], a, b_frag[kk % 2][nt][0], b_frag[kk % 2][nt][1]);
+        }
       }
-      if (kStages - 1 < num_tiles) fetch_pages(kStages - 1);  // for the first load inside the loop
-
-      float o_acc[kMSlabs][kNTilesO][4];
-#pragma unroll
-      for (int ms = 0; ms < kMSlabs; ++ms)
-#pragma unroll
-        for (int nt = 0; nt < kNTilesO; ++nt)
-#pragma unroll
-          for (int i = 0; i < 4; ++i) o_acc[ms][nt][i] = 0.f;
-      float row_max[2] = {-INFINITY, -INFINITY};  // raw (unscaled) S units; valid in owns_rows warps
-      float row_sum[2] = {0.f, 0.f};
-
-      for (int tile = 0; tile < num_tiles; ++tile) {
-        cute::cp_async_wait<kStages - 2>();
-        __syncthreads();  // tile `tile` visible to all; stage of tile-1 free for reuse
-        if (tile + kStages - 1 < num_tiles) load_kv_tile(tile + kStages - 1, (tile + kStages - 1) % kStages);
-        if (tile + kStages < num_tiles) fetch_pages(tile + kStages);  // used one iteration later
-        cute::cp_async_fence();
-
-        const Element* sK = sKV + (tile % kStages) * Traits::kSmemKVStageElems;
-        const int tile_token = token_begin + tile * kBlockN;
-
-        // ---- phase A: partial S = Q K^T over this warp's columns, all kBlockN tokens ----
-        float s_acc[kNTilesS][4];
-#pragma unroll
-        for (int nt = 0; nt < kNTilesS; ++nt)
-#pragma unroll
-          for (int i = 0; i < 4; ++i) s_acc[nt][i] = 0.f;
-        const Element* sK_warp = sK + (warp_n * kTokensPerWarp + (lane / 16) * 8 + lane % 8) * kRowStride +
-                                 ((lane / 8) % 2) * 8 + k_split * kKStepsPerWarp * 16;
-        const Element* sQ_warp = sQ + (warp_m * 16 + lane % 16) * kRowStride + (lane / 16) * 8 +
-                                 k_split * kKStepsPerWarp * 16;
-        // The K fragments of step kk+1 are loaded before the MMAs of step kk issue (ldmatrix and mma
-        // are volatile asm: source order is issue order), hiding the shared-memory latency.
-        uint32_t b_frag[2][kNTilesS][2];
-        auto load_k_fragments = [&](int kk, int buf) {
-#pragma unroll
-          for (int nt = 0; nt < kNTilesS; nt += 2) {
-            detail::ldsm_x4(sK_warp + nt * 8 * kRowStride + kk * 16, b_frag[buf][nt][0], b_frag[buf][nt][1],
-                            b_frag[buf][nt + 1][0], b_frag[buf][nt + 1][1]);
-          }
-        };
-        load_k_fragments(0, 0);
-#pragma unroll
-        for (int kk = 0; kk < kKStepsPerWarp; ++kk) {
-          if (kk + 1 < kKStepsPerWarp) load_k_fragments(kk + 1, (kk + 1) % 2);
-          uint32_t a_smem[4];  // Q from shared memory: one k-step at a time (registers are the limit)
-          if constexpr (Traits::kQInSmem) {
-            detail::ldsm_x4(sQ_warp + kk * 16, a_smem[0], a_smem[1], a_smem[2], a_smem[3]);
-          }
-          const uint32_t(&a)[4] = Traits::kQInSmem ? a_smem : q_frag[Traits::kQInSmem ? 0 : kk];
+      if constexpr (kKSplit > 1) {
+        if (!owns_rows) {
 #pragma unroll
           for (int nt = 0; nt < kNTilesS; ++nt) {
-            detail::mma_16x8x16<Element>(s_acc[nt], a, b_frag[kk % 2][nt][0], b_frag[kk % 2][nt][1]);
-          }
-        }
-        if constexpr (kKSplit > 1) {
-          if (!owns_rows) {
-#pragma unroll
-            for (int nt = 0; nt < kNTilesS; ++nt) {
-              sPartial_warp[nt * 32] = make_float4(s_acc[nt][0], s_acc[nt][1], s_acc[nt][2], s_acc[nt][3]);
-            }
-          }
-          __syncthreads();
-        }
-
-        // ---- phase B (row-owning warps): sum the partials, mask, online softmax, P to shared ----
-        float tile_max[2] = {-INFINITY, -INFINITY};
-        if (owns_rows) {
-#pragma unroll
-          for (int split = 1; split < kKSplit; ++split) {
-            const float4* partial = sPartial + (s_tile * (kKSplit - 1) + (split - 1)) * kNTilesS * 32 + lane;
-#pragma unroll
-            for (int nt = 0; nt < kNTilesS; ++nt) {
-              const float4 v = partial[nt * 32];
-              s_acc[nt][0] += v.x;
-              s_acc[nt][1] += v.y;
-              s_acc[nt][2] += v.z;
-              s_acc[nt][3] += v.w;
-            }
-          }
-          // Tokens a row cannot see (past the piece, past the sequence, causal) get -inf.
-#pragma unroll
-          for (int nt = 0; nt < kNTilesS; ++nt) {
-#pragma unroll
-            for (int i = 0; i < 4; ++i) {
-              const int token = tile_token + warp_n * kTokensPerWarp + nt * 8 + quad_col + (i & 1);
-              const int r = i / 2;
-              if (token >= limit[r] || token >= token_end) s_acc[nt][i] = -INFINITY;
-              tile_max[r] = fmaxf(tile_max[r], s_acc[nt][i]);
-            }
-          }
-#pragma unroll
-          for (int r = 0; r < 2; ++r) {
-            tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 1));
-            tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 2));
-            if (kWarpsN > 1 && lane % 4 == 0) sRowPart[warp_n * kBlockM + s_row[r]] = tile_max[r];
-          }
-        }
-        if constexpr (kWarpsN > 1) __syncthreads();  // every token slice's row maxima are out
-        if (owns_rows) {
-          float scale[2];
-          float max_scaled[2];
-#pragma unroll
-          for (int r = 0; r < 2; ++r) {
-            if constexpr (kWarpsN > 1) {
-#pragma unroll
-              for (int n = 0; n < kWarpsN; ++n) tile_max[r] = fmaxf(tile_max[r], sRowPart[n * kBlockM + s_row[r]]);
-            }
-            const float new_max = fmaxf(row_max[r], tile_max[r]);
-            // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
-            max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
-            scale[r] = detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]);
-            row_max[r] = new_max;
-          }
-          float tile_sum[2] = {0.f, 0.f};
-#pragma unroll
-          for (int nt = 0; nt < kNTilesS; ++nt) {
-            float p[4];
-#pragma unroll
-            for (int i = 0; i < 4; ++i) {
-              p[i] = detail::fast_exp2(s_acc[nt][i] * params.softmax_scale_log2 - max_scaled[i / 2]);
-              tile_sum[i / 2] += p[i];
-            }
-            const int col = warp_n * kTokensPerWarp + nt * 8 + quad_col;
-            *reinterpret_cast<uint32_t*>(sP + s_row[0] * kPRowStride + col) = detail::pack_two<Element>(p[0], p[1]);
-            *reinterpret_cast<uint32_t*>(sP + s_row[1] * kPRowStride + col) = detail::pack_two<Element>(p[2], p[3]);
-          }
-#pragma unroll
-          for (int r = 0; r < 2; ++r) {
-            tile_sum[r] += __shfl_xor_sync(0xffffffff, tile_sum[r], 1);
-            tile_sum[r] += __shfl_xor_sync(0xffffffff, tile_sum[r], 2);
-            row_sum[r] = row_sum[r] * scale[r] + tile_sum[r];
-          }
-          if (warp_n == 0 && lane % 4 == 0) {
-            sScale[s_row[0]] = scale[0];
-            sScale[s_row[1]] = scale[1];
+            sPartial_warp[nt * 32] = make_float4(s_acc[nt][0], s_acc[nt][1], s_acc[nt][2], s_acc[nt][3]);
           }
         }
         __syncthreads();
-
-        // ---- phase C (all warps): O = O * scale + P V over this warp's column slice ----
-#pragma unroll
-        for (int ms = 0; ms < kMSlabs; ++ms) {
-          const float scale_lo = sScale[ms * 16 + quad_row];
-          const float scale_hi = sScale[ms * 16 + quad_row + 8];
-#pragma unroll
-          for (int nt = 0; nt < kNTilesO; ++nt) {
-            o_acc[ms][nt][0] *= scale_lo;
-            o_acc[ms][nt][1] *= scale_lo;
-            o_acc[ms][nt][2] *= scale_hi;
-            o_acc[ms][nt][3] *= scale_hi;
-          }
-        }
-        const Element* sP_thread = sP + (lane % 16) * kPRowStride + (lane / 16) * 8;
-        const Element* sV_thread = sK + (lane % 8 + ((lane / 8) % 2) * 8) * kRowStride + warp * kWarpCols +
-                                   (lane / 16) * 8;
-#pragma unroll
-        for (int kt = 0; kt < Traits::kKStepsPV; ++kt) {
-          // All of this warp's V fragments for 16 tokens, then one P fragment per 16-row slab.
-          uint32_t v_frag[kNTilesO / 2][4];
-          const Element* sV_step = sV_thread + kt * 16 * kRowStride;
-#pragma unroll
-          for (int np = 0; np < kNTilesO / 2; ++np) {
-            detail::ldsm_x4_trans(sV_step + np * 16, v_frag[np][0], v_frag[np][1], v_frag[np][2], v_frag[np][3]);
-          }
-#pragma unroll
-          for (int ms = 0; ms < kMSlabs; ++ms) {
-            uint32_t p_frag[4];
-            detail::ldsm_x4(sP_thread + ms * 16 * kPRowStride + kt * 16, p_frag[0], p_frag[1], p_frag[2], p_frag[3]);
-#pragma unroll
-            for (int np = 0; np < kNTilesO / 2; ++np) {
-              detail::mma_16x8x16<Element>(o_acc[ms][2 * np], p_frag, v_frag[np][0], v_frag[np][1]);
-              detail::mma_16x8x16<Element>(o_acc[ms][2 * np + 1], p_frag, v_frag[np][2], v_frag[np][3]);
-            }
-          }
-        }
       }
-      cute::cp_async_wait<0>();  // no copy into a buffer the next piece reuses is left in flight
 
-      // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
-      if constexpr (kWarpsN > 1) {  // each token slice summed its own exponentials: add them up
-        if (owns_rows && lane % 4 == 0) {
-          sRowPart[warp_n * kBlockM + s_row[0]] = row_sum[0];
-          sRowPart[warp_n * kBlockM + s_row[1]] = row_sum[1];
-        }
-        __syncthreads();
-        if (owns_rows) {
+      // ---- phase B (row-owning warps): sum the partials, mask, online softmax, P to shared ----
+      float tile_max[2] = {-INFINITY, -INFINITY};
+      if (owns_rows) {
 #pragma unroll
-          for (int r = 0; r < 2; ++r) {
-            row_sum[r] = 0.f;
+        for (int split = 1; split < kKSplit; ++split) {
+          const float4* partial = sPartial + (s_tile * (kKSplit - 1) + (split - 1)) * kNTilesS * 32 + lane;
 #pragma unroll
-            for (int n = 0; n < kWarpsN; ++n) row_sum[r] += sRowPart[n * kBlockM + s_row[r]];
+          for (int nt = 0; nt < kNTilesS; ++nt) {
+            const float4 v = partial[nt * 32];
+            s_acc[nt][0] += v.x;
+            s_acc[nt][1] += v.y;
+            s_acc[nt][2] += v.z;
+            s_acc[nt][3] += v.w;
           }
         }
-      }
-      if (owns_rows && warp_n == 0 && lane % 4 == 0) {
+        // Tokens a row cannot see (past the piece, past the sequence, causal) get -inf.
+#pragma unroll
+        for (int nt = 0; nt < kNTilesS; ++nt) {
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            const int token = tile_token + warp_n * kTokensPerWarp + nt * 8 + quad_col + (i & 1);
+            const int r = i / 2;
+            if (token >= limit[r] || token >= token_end) s_acc[nt][i] = -INFINITY;
+            tile_max[r] = fmaxf(tile_max[r], s_acc[nt][i]);
+          }
+        }
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
-          const bool seen = row_sum[r] > 0.f;
-          sInvSum[s_row[r]] = seen ? 1.f / row_sum[r] : 0.f;
-          // An empty row: lse +inf in the final output (FlashMLA's convention), -inf in a partial
-          // so that the combine gives it zero weight.
-          sLse[s_row[r]] = seen ? row_max[r] * params.softmax_scale + logf(row_sum[r])
-                                : (is_split ? -INFINITY : INFINITY);
+          tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 1));
+          tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 2));
+          if (kWarpsN > 1 && lane % 4 == 0) sRowPart[warp_n * kBlockM + s_row[r]] = tile_max[r];
+        }
+      }
+      if constexpr (kWarpsN > 1) __syncthreads();  // every token slice's row maxima are out
+      if (owns_rows) {
+        float scale[2];
+        float max_scaled[2];
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          if constexpr (kWarpsN > 1) {
+#pragma unroll
+            for (int n = 0; n < kWarpsN; ++n) tile_max[r] = fmaxf(tile_max[r], sRowPart[n * kBlockM + s_row[r]]);
+          }
+          const float new_max = fmaxf(row_max[r], tile_max[r]);
+          // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
+          max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
+          scale[r] = detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]);
+          row_max[r] = new_max;
+        }
+        float tile_sum[2] = {0.f, 0.f};
+#pragma unroll
+        for (int nt = 0; nt < kNTilesS; ++nt) {
+          float p[4];
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            p[i] = detail::fast_exp2(s_acc[nt][i] * params.softmax_scale_log2 - max_scaled[i / 2]);
+            tile_sum[i / 2] += p[i];
+          }
+          const int col = warp_n * kTokensPerWarp + nt * 8 + quad_col;
+          *reinterpret_cast<uint32_t*>(sP + s_row[0] * kPRowStride + col) = detail::pack_two<Element>(p[0], p[1]);
+          *reinterpret_cast<uint32_t*>(sP + s_row[1] * kPRowStride + col) = detail::pack_two<Element>(p[2], p[3]);
+        }
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          tile_sum[r] += __shfl_xor_sync(0xffffffff, tile_sum[r], 1);
+          tile_sum[r] += __shfl_xor_sync(0xffffffff, tile_sum[r], 2);
+          row_sum[r] = row_sum[r] * scale[r] + tile_sum[r];
+        }
+        if (warp_n == 0 && lane % 4 == 0) {
+          sScale[s_row[0]] = scale[0];
+          sScale[s_row[1]] = scale[1];
         }
       }
       __syncthreads();
 
+      // ---- phase C (all warps): O = O * scale + P V over this warp's column slice ----
 #pragma unroll
       for (int ms = 0; ms < kMSlabs; ++ms) {
+        const float scale_lo = sScale[ms * 16 + quad_row];
+        const float scale_hi = sScale[ms * 16 + quad_row + 8];
 #pragma unroll
-        for (int half = 0; half < 2; ++half) {
-          const int local_row = ms * 16 + quad_row + half * 8;
-          const int row = row_base + local_row;
-          if (row >= rows_per_kv) continue;
-          const float inv_sum = sInvSum[local_row];
-          if (!is_split) {
-            const int s_idx = row / params.heads_per_kv;
-            const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-            Element* out = reinterpret_cast<Element*>(params.out) + batch_idx * params.out_batch_stride +
-                           s_idx * params.out_seq_stride + h_idx * params.out_head_stride + warp * kWarpCols +
-                           quad_col;
+        for (int nt = 0; nt < kNTilesO; ++nt) {
+          o_acc[ms][nt][0] *= scale_lo;
+          o_acc[ms][nt][1] *= scale_lo;
+          o_acc[ms][nt][2] *= scale_hi;
+          o_acc[ms][nt][3] *= scale_hi;
+        }
+      }
+      const Element* sP_thread = sP + (lane % 16) * kPRowStride + (lane / 16) * 8;
+      const Element* sV_thread = sK + (lane % 8 + ((lane / 8) % 2) * 8) * kRowStride + warp * kWarpCols +
+                                 (lane / 16) * 8;
 #pragma unroll
-            for (int nt = 0; nt < kNTilesO; ++nt) {
-              *reinterpret_cast<uint32_t*>(out + nt * 8) = detail::pack_two<Element>(
-                  o_acc[ms][nt][half * 2] * inv_sum, o_acc[ms][nt][half * 2 + 1] * inv_sum);
-            }
-          } else {
-            float* out = params.out_accum +
-                         ((int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row) * kHeadDimV +
-                         warp * kWarpCols + quad_col;
+      for (int kt = 0; kt < Traits::kKStepsPV; ++kt) {
+        // All of this warp's V fragments for 16 tokens, then one P fragment per 16-row slab.
+        uint32_t v_frag[kNTilesO / 2][4];
+        const Element* sV_step = sV_thread + kt * 16 * kRowStride;
 #pragma unroll
-            for (int nt = 0; nt < kNTilesO; ++nt) {
-              *reinterpret_cast<float2*>(out + nt * 8) =
-                  make_float2(o_acc[ms][nt][half * 2] * inv_sum, o_acc[ms][nt][half * 2 + 1] * inv_sum);
-            }
+        for (int np = 0; np < kNTilesO / 2; ++np) {
+          detail::ldsm_x4_trans(sV_step + np * 16, v_frag[np][0], v_frag[np][1], v_frag[np][2], v_frag[np][3]);
+        }
+#pragma unroll
+        for (int ms = 0; ms < kMSlabs; ++ms) {
+          uint32_t p_frag[4];
+          detail::ldsm_x4(sP_thread + ms * 16 * kPRowStride + kt * 16, p_frag[0], p_frag[1], p_frag[2], p_frag[3]);
+#pragma unroll
+          for (int np = 0; np < kNTilesO / 2; ++np) {
+            detail::mma_16x8x16<Element>(o_acc[ms][2 * np], p_frag, v_frag[np][0], v_frag[np][1]);
+            detail::mma_16x8x16<Element>(o_acc[ms][2 * np + 1], p_frag, v_frag[np][2], v_frag[np][3]);
           }
         }
       }
-      if (tid < kBlockM && row_base + tid < rows_per_kv) {
-        const int row = row_base + tid;
+    }
+    cute::cp_async_wait<0>();  // no copy into a buffer the next piece reuses is left in flight
+
+    // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
+    if constexpr (kWarpsN > 1) {  // each token slice summed its own exponentials: add them up
+      if (owns_rows && lane % 4 == 0) {
+        sRowPart[warp_n * kBlockM + s_row[0]] = row_sum[0];
+        sRowPart[warp_n * kBlockM + s_row[1]] = row_sum[1];
+      }
+      __syncthreads();
+      if (owns_rows) {
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          row_sum[r] = 0.f;
+#pragma unroll
+          for (int n = 0; n < kWarpsN; ++n) row_sum[r] += sRowPart[n * kBlockM + s_row[r]];
+        }
+      }
+    }
+    if (owns_rows && warp_n == 0 && lane % 4 == 0) {
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        const bool seen = row_sum[r] > 0.f;
+        sInvSum[s_row[r]] = seen ? 1.f / row_sum[r] : 0.f;
+        // An empty row: lse +inf in the final output (FlashMLA's convention), -inf in a partial
+        // so that the combine gives it zero weight.
+        sLse[s_row[r]] = seen ? row_max[r] * params.softmax_scale + logf(row_sum[r])
+                              : (is_split ? -INFINITY : INFINITY);
+      }
+    }
+    __syncthreads();
+
+#pragma unroll
+    for (int ms = 0; ms < kMSlabs; ++ms) {
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int local_row = ms * 16 + quad_row + half * 8;
+        const int row = row_base + local_row;
+        if (row >= rows_per_kv) continue;
+        const float inv_sum = sInvSum[local_row];
         if (!is_split) {
           const int s_idx = row / params.heads_per_kv;
           const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-          params.lse[(int64_t(batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = sLse[tid];
+          Element* out = reinterpret_cast<Element*>(params.out) + batch_idx * params.out_batch_stride +
+                         s_idx * params.out_seq_stride + h_idx * params.out_head_stride + warp * kWarpCols +
+                         quad_col;
+#pragma unroll
+          for (int nt = 0; nt < kNTilesO; ++nt) {
+            *reinterpret_cast<uint32_t*>(out + nt * 8) = detail::pack_two<Element>(
+                o_acc[ms][nt][half * 2] * inv_sum, o_acc[ms][nt][half * 2 + 1] * inv_sum);
+          }
         } else {
-          params.lse_accum[(int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row] = sLse[tid];
+          float* out = params.out_accum +
+                       ((int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row) * kHeadDimV +
+                       warp * kWarpCols + quad_col;
+#pragma unroll
+          for (int nt = 0; nt < kNTilesO; ++nt) {
+            *reinterpret_cast<float2*>(out + nt * 8) =
+                make_float2(o_acc[ms][nt][half * 2] * inv_sum, o_acc[ms][nt][half * 2 + 1] * inv_sum);
+          }
         }
       }
-
+    }
+    if (tid < kBlockM && row_base + tid < rows_per_kv) {
+      const int row = row_base + tid;
+      if (!is_split) {
+        const int s_idx = row / params.heads_per_kv;
+        const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
+        params.lse[(int64_t(batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = sLse[tid];
+      } else {
+        params.lse_accum[(int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row] = sLse[tid];
+      }
     }
   }
 }
