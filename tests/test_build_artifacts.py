@@ -81,7 +81,7 @@ def test_every_requested_target_has_a_cubin(variant):
 def test_hopper_kernel_uses_wgmma_and_tma():
     sass = cuobjdump("--dump-sass", str(module_path("sm90")))
     # fp16 operands print without a type suffix (HGMMA.64x32x16.F32 R..), bf16 ones with .BF16.
-    for instruction in ("HGMMA.64x32x16.F32 ", "HGMMA.64x256x16.F32 ", "HGMMA.64x32x16.F32.BF16",
+    for instruction in ("HGMMA.64x64x16.F32 ", "HGMMA.64x256x16.F32 ", "HGMMA.64x64x16.F32.BF16",
                         "HGMMA.64x256x16.F32.BF16", "UTMALDG.4D", "USETMAXREG"):
         assert instruction in sass, f"sm90: no {instruction} in the SASS"
 

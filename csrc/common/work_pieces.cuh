@@ -31,23 +31,27 @@ struct WorkPiece {
 // accumulators would then live on the stack.)
 class WorkPieceWalker {
  public:
-  __device__ __forceinline__ WorkPieceWalker(const DecodeParams& params, const SchedulerMetadataRow& meta)
-      : params_(params), meta_(meta), batch_idx_(meta.begin_batch) {}
+  // `part` is the part's row of the scheduler metadata. Its fields are read from global memory when a
+  // sequence starts rather than held in registers for the whole kernel (the Hopper consumers have
+  // none to spare).
+  __device__ __forceinline__ WorkPieceWalker(const DecodeParams& params, int part)
+      : params_(params), part_(part), batch_idx_(meta().begin_batch) {}
 
   __device__ __forceinline__ bool next(WorkPiece& piece) {
     while (!in_sequence_) {
-      if (batch_idx_ > meta_.end_batch) return false;
+      const SchedulerMetadataRow& meta = this->meta();
+      if (batch_idx_ > meta.end_batch) return false;
       seqlen_ = params_.seqlens_k[batch_idx_];
       const int num_blocks = (seqlen_ + kScheduleBlockTokens - 1) / kScheduleBlockTokens;
-      const int begin_block = batch_idx_ == meta_.begin_batch ? meta_.begin_block : 0;
-      end_block_ = batch_idx_ == meta_.end_batch ? meta_.end_block : num_blocks;
+      const int begin_block = batch_idx_ == meta.begin_batch ? meta.begin_block : 0;
+      end_block_ = batch_idx_ == meta.end_batch ? meta.end_block : num_blocks;
       if (begin_block >= end_block_ && num_blocks > 0) {  // nothing of this sequence here
         ++batch_idx_;
         continue;
       }
       first_slot_ = params_.num_splits_prefix[batch_idx_];
       is_split_ = params_.num_splits_prefix[batch_idx_ + 1] - first_slot_ > 1;
-      split_ordinal_ = batch_idx_ == meta_.begin_batch ? meta_.begin_split : 0;
+      split_ordinal_ = batch_idx_ == meta.begin_batch ? meta.begin_split : 0;
       piece_begin_ = begin_block;
       first_of_sequence_ = true;
       in_sequence_ = true;  // an empty sequence still yields one (empty) piece: its out 0, lse +inf
@@ -72,8 +76,12 @@ class WorkPieceWalker {
   }
 
  private:
+  __device__ __forceinline__ const SchedulerMetadataRow& meta() const {
+    return reinterpret_cast<const SchedulerMetadataRow*>(params_.scheduler_metadata)[part_];
+  }
+
   const DecodeParams& params_;
-  const SchedulerMetadataRow meta_;
+  int part_;
   int batch_idx_;
   bool in_sequence_ = false;
   bool first_of_sequence_ = false;

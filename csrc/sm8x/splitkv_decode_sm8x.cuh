@@ -140,7 +140,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
 
   uint32_t q_frag[Traits::kQInSmem ? 1 : kKStepsPerWarp][4];  // A-fragments of this warp's Q slice
 
-  WorkPieceWalker walker(params, meta);
+  WorkPieceWalker walker(params, blockIdx.z);
   WorkPiece piece;
   while (walker.next(piece)) {
     const int batch_idx = piece.batch_idx;

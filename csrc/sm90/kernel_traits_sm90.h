@@ -37,9 +37,13 @@ struct KernelTraits {
   static constexpr int kProducerRegisters = 40;
   static constexpr int kConsumerRegisters = 232;
 
-  // S = Q K^T: each consumer warpgroup takes half of a tile's tokens (64 x 32 of S);
+  // S = Q K^T: each consumer warpgroup multiplies all 64 tokens over half of the 576 columns (18 of
+  //            the 36 k-blocks: wgmma 64 x 64, half as many instructions and 2/3 of the shared-memory
+  //            reads of splitting the tokens instead), then the two partial sums meet in shared
+  //            memory and each warpgroup keeps the full S of its own 32 tokens;
   // O = P V:   each takes half of the 512 output columns (64 x 256 fp32: 128 registers a thread).
   static constexpr int kTokensPerWarpgroup = kBlockN / kConsumerWarpgroups;
+  static constexpr int kKBlocksPerWarpgroup = kHeadDimQK / 16 / kConsumerWarpgroups;
   static constexpr int kColsPerWarpgroup = kHeadDimV / kConsumerWarpgroups;
 
   // Q, K and P live in 128-byte-swizzled K-major layouts: 64-column chunks of (rows x 128 B), each
@@ -58,7 +62,7 @@ struct KernelTraits {
 
   using TiledMmaS = decltype(cute::make_tiled_mma(
       cute::GMMA::ss_op_selector<MmaElement, MmaElement, float,
-                                 cute::Shape<cute::Int<kBlockM>, cute::Int<kTokensPerWarpgroup>, cute::_16>>()));
+                                 cute::Shape<cute::Int<kBlockM>, cute::Int<kBlockN>, cute::_16>>()));
   using TiledMmaO = decltype(cute::make_tiled_mma(
       cute::GMMA::ss_op_selector<MmaElement, MmaElement, float,
                                  cute::Shape<cute::Int<kBlockM>, cute::Int<kColsPerWarpgroup>, cute::_16>,
@@ -67,7 +71,9 @@ struct KernelTraits {
   struct SharedStorage {
     alignas(1024) MmaElement q[cute::cosize_v<SmemLayoutQ>];
     alignas(1024) MmaElement kv[kStages][cute::cosize_v<SmemLayoutK>];
-    alignas(1024) MmaElement p[cute::cosize_v<SmemLayoutP>];
+    // Warpgroup 1's partial S for warpgroup 0's tokens, in accumulator-fragment order (the other
+    // direction goes over the tile's RoPE chunk once S is done with it; P then takes its place).
+    alignas(16) float s_partial[kConsumerThreads / 2 * kTokensPerWarpgroup / 2];
     float row_max[kConsumerWarpgroups][kBlockM];  // each warpgroup's tile maxima, exchanged per tile
     float row_sum[kConsumerWarpgroups][kBlockM];  // each warpgroup's sums, exchanged per piece
     alignas(8) uint64_t kv_full[kStages];   // TMA bytes of a stage have landed

@@ -7,10 +7,15 @@
 //            free stage (kv_empty) and issues 9 x (64 / page_block_size) TMA boxes into it, which
 //            complete on kv_full with their byte count.
 //   consumer warpgroups 0 and 1 (setmaxnreg 232), per tile:
-//     S = Q K^T      wgmma 64 x 32 x 576 per warpgroup: warpgroup w takes tokens [32w, 32w + 32),
-//                    Q and K both from shared memory.
-//     softmax        mask, row maxima (the two halves meet in shared memory: named barrier),
-//                    P = exp2(S * scale - max) written to shared memory as 16-bit.  named barrier
+//     S = Q K^T      wgmma 64 x 64 x 288 per warpgroup: warpgroup w multiplies all 64 tokens over
+//                    columns [288w, 288w + 288) (Q and K from shared memory); the partial sums meet
+//                    in shared memory (warpgroup 1's in s_partial, warpgroup 0's over the tile's
+//                    RoPE chunk once warpgroup 1, its only reader, is done) and warpgroup w keeps the
+//                    full S of tokens [32w, 32w + 32).  two named barriers. (Splitting the tokens instead, 64 x 32 x 576
+//                    each, issues twice the wgmmas and reads Q twice: run 28, 7% slower.)
+//     softmax        mask (only in tiles reaching past the first masked token), row maxima (the two
+//                    halves meet in shared memory: named barrier), P = exp2(S * scale - max) as
+//                    16-bit over the tile's RoPE chunk.  named barrier
 //     O = O * s + P V wgmma 64 x 256 x 64 per warpgroup: warpgroup w owns output columns
 //                    [256w, 256w + 256), 128 fp32 registers a thread; then its warps free the stage.
 // Q (64 x 576) is copied into shared memory once per sequence by the consumers (cp.async).
@@ -80,6 +85,38 @@ __device__ __forceinline__ void warpgroup_gemm(TiledMma& mma, const TensorA& a, 
   cute::warpgroup_fence_operand(acc);
 }
 
+// The wgmma descriptor of k-block k of a shared-memory operand, or of k-block k + kCount when
+// `second` is 1: the two differ by a compile-time address delta, added to the low word (the address
+// field), so a runtime choice costs one integer multiply-add and no descriptor tables. The empty asm
+// keeps ptxas from computing every k-block's descriptor up front and holding (or spilling) them.
+template <int kCount, typename Tensor>
+__device__ __forceinline__ auto descriptor_of_half(const Tensor& t, int k, uint32_t second) {
+  cute::GMMA::DescriptorIterator it = t(cute::_, cute::_, k).data();
+  const cute::GMMA::DescriptorIterator other = t(cute::_, cute::_, k + kCount).data();
+  it.desc_.reg32_[0] += second * (other.desc_.reg32_[0] - it.desc_.reg32_[0]);
+  asm volatile("" : "+r"(it.desc_.reg32_[0]));
+  return cute::make_tensor(it, t(cute::_, cute::_, k).layout());
+}
+
+// acc = A B over the kCount k-blocks of one half of the operands' k-blocks (the first half when
+// `second` is 0, else the second), as one wgmma batch.
+template <int kCount, typename TiledMma, typename TensorA, typename TensorB, typename TensorC>
+__device__ __forceinline__ void warpgroup_gemm_k_half(TiledMma& mma, const TensorA& a, const TensorB& b, TensorC& acc,
+                                                      uint32_t second) {
+  static_assert(decltype(cute::size<2>(a))::value == 2 * kCount, "two halves of k-blocks");
+  cute::warpgroup_fence_operand(acc);
+  cute::warpgroup_arrive();
+  mma.accumulate_ = cute::GMMA::ScaleOut::Zero;
+  CUTE_UNROLL
+  for (int k = 0; k < kCount; ++k) {
+    cute::gemm(mma, descriptor_of_half<kCount>(a, k, second), descriptor_of_half<kCount>(b, k, second), acc);
+    mma.accumulate_ = cute::GMMA::ScaleOut::One;
+  }
+  cute::warpgroup_commit_batch();
+  cute::warpgroup_wait<0>();
+  cute::warpgroup_fence_operand(acc);
+}
+
 }  // namespace detail
 
 template <typename Traits>
@@ -129,7 +166,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       const int page = params.page_block_size;
       const uint32_t box_bytes = page * kChunkCols * sizeof(Element);
       int iteration = 0;
-      WorkPieceWalker walker(params, meta);
+      WorkPieceWalker walker(params, blockIdx.z);
       WorkPiece piece;
       while (walker.next(piece)) {
         const int* block_table = params.block_table + piece.batch_idx * params.block_table_batch_stride;
@@ -173,22 +210,24 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     const int row_base = m_block * kBlockM;
 
     Tensor sQ = make_tensor(make_smem_ptr(smem.q), typename Traits::SmemLayoutQ{});
-    Tensor sP = make_tensor(make_smem_ptr(smem.p), typename Traits::SmemLayoutP{});
 
     typename Traits::TiledMmaS mma_s;
     typename Traits::TiledMmaO mma_o;
     auto thr_mma_s = mma_s.get_thread_slice(wg_tid);
     auto thr_mma_o = mma_o.get_thread_slice(wg_tid);
     Tensor tSrQ = thr_mma_s.partition_fragment_A(sQ);
-    Tensor tOrP = thr_mma_o.partition_fragment_A(sP);
-    Tensor s_acc = partition_fragment_C(mma_s, Shape<Int<kBlockM>, Int<Traits::kTokensPerWarpgroup>>{});
+    // The partial S of all 64 tokens (32 values a thread: values [16 h, 16 h + 16) are tokens
+    // [32 h, 32 h + 32)), and the full S of this warpgroup's own 32 tokens.
+    Tensor s_partial = partition_fragment_C(mma_s, Shape<Int<kBlockM>, Int<kBlockN>>{});
+    constexpr int kOwnValues = 2 * Traits::kTokensPerWarpgroup / 4;
+    float s_acc[kOwnValues];
     Tensor o_acc = partition_fragment_C(mma_o, Shape<Int<kBlockM>, Int<Traits::kColsPerWarpgroup>>{});
-    static_assert(decltype(size(s_acc))::value == 2 * Traits::kTokensPerWarpgroup / 4, "16 S values a thread");
+    static_assert(decltype(size(s_partial))::value == 2 * kOwnValues, "32 partial S values a thread");
     static_assert(decltype(size(o_acc))::value == 2 * Traits::kColsPerWarpgroup / 4, "128 O values a thread");
 
     const Element* q_base = reinterpret_cast<const Element*>(params.q);
     int iteration = 0;
-    WorkPieceWalker walker(params, meta);
+    WorkPieceWalker walker(params, blockIdx.z);
     WorkPiece piece;
     while (walker.next(piece)) {
       // Query row `row` of this KV head (clamped to the last one) -> its first element in q.
@@ -201,7 +240,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       if (piece.first_of_sequence) {
         // Q rows -> shared memory (rows past rows_per_kv zero-filled): 64 x 72 chunks of 16 bytes.
         constexpr int kRowChunks = kHeadDimQK / 8;
-        for (int i = tid; i < kBlockM * kRowChunks; i += kConsumerThreads) {
+        int first_chunk = tid;
+        asm volatile("" : "+r"(first_chunk));  // (hoisted out of the tile loop, its addresses were spilled)
+        for (int i = first_chunk; i < kBlockM * kRowChunks; i += kConsumerThreads) {
           const int r = i / kRowChunks;
           const int col = (i % kRowChunks) * 8;
           const bool valid = row_base + r < rows_per_kv;
@@ -215,14 +256,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         detail::consumers_sync<kConsumerThreads>();
       }
 
-      // Visible tokens of each row: [0, limit). Causal rows see up to seqlen - s_q + s.
-      int limit[2];
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        const int s_idx = min(row_base + row_local[r], rows_per_kv - 1) / params.heads_per_kv;
-        limit[r] = params.is_causal ? max(0, piece.seqlen - params.seqlen_q + s_idx + 1) : piece.seqlen;
-        limit[r] = min(limit[r], piece.token_end);
-      }
+      // Visible tokens of a row: [0, limit), causal rows seeing up to seqlen - s_q + s. Every row sees
+      // [0, mask_from), so only the tiles reaching past it are masked, with the rows' own limits
+      // worked out there (held across the tile loop, they would cost two registers there are none of).
+      const int mask_from =
+          min(piece.token_end, params.is_causal ? max(0, piece.seqlen - params.seqlen_q + 1) : piece.seqlen);
 
       clear(o_acc);
       float row_max[2] = {-INFINITY, -INFINITY};  // raw (unscaled) S units, identical in both warpgroups
@@ -238,27 +276,67 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
 
         if (valid_tokens < kBlockN) {  // the piece's last tile: zero its rows past the end
           constexpr int kRowChunks = kHeadDimQK / 8;
-          for (int i = tid; i < (kBlockN - valid_tokens) * kRowChunks; i += kConsumerThreads) {
+          int first_chunk = tid;
+          asm volatile("" : "+r"(first_chunk));  // (as for Q's copy above)
+          for (int i = first_chunk; i < (kBlockN - valid_tokens) * kRowChunks; i += kConsumerThreads) {
             *reinterpret_cast<detail::Chunk*>(&sK(valid_tokens + i / kRowChunks, (i % kRowChunks) * 8)) = detail::Chunk{};
           }
           cutlass::arch::fence_view_async_shared();
           detail::consumers_sync<kConsumerThreads>();
         }
 
-        // ---- S = Q K^T over this warpgroup's 32 tokens ----
-        Tensor sK_half = local_tile(sK, Shape<Int<Traits::kTokensPerWarpgroup>, Int<kHeadDimQK>>{}, make_coord(warpgroup, _0{}));
-        Tensor tSrK = thr_mma_s.partition_fragment_B(sK_half);
-        detail::warpgroup_gemm<true>(mma_s, tSrQ, tSrK, s_acc);
+        // ---- S = Q K^T: this warpgroup's half of the columns, all 64 tokens ----
+        constexpr int kKBlocks = Traits::kKBlocksPerWarpgroup;
+        Tensor tSrK = thr_mma_s.partition_fragment_B(sK);
+        detail::warpgroup_gemm_k_half<kKBlocks>(mma_s, tSrQ, tSrK, s_partial, warpgroup);
+        // ---- the partial sums meet: each warpgroup sends the other's 32 tokens, keeps its own ----
+        // Warpgroup 1 writes into s_partial, warpgroup 0 over the tile's RoPE chunk once every warp of
+        // warpgroup 1 (its only reader) is done with S: both in fragment order, a float4 per 4 values.
+        detail::consumers_sync<kConsumerThreads>();
+        {
+          float4* rope_chunk = reinterpret_cast<float4*>(smem.kv[stage] + 8 * kBlockN * kChunkCols);
+          float4* send = warpgroup == 1 ? reinterpret_cast<float4*>(smem.s_partial) : rope_chunk;
+          const float4* receive = warpgroup == 1 ? rope_chunk : reinterpret_cast<const float4*>(smem.s_partial);
+          const int slot = warp_in_wg * (kOwnValues / 4) * 32 + lane;  // + 32 x (value group)
+#pragma unroll
+          for (int g = 0; g < kOwnValues / 4; ++g) {
+            // warpgroup 0 sends values 16..31 (tokens 32..63), warpgroup 1 values 0..15
+            float v[4];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) v[i] = warpgroup == 0 ? s_partial(kOwnValues + 4 * g + i) : s_partial(4 * g + i);
+            send[slot + 32 * g] = make_float4(v[0], v[1], v[2], v[3]);
+          }
+          detail::consumers_sync<kConsumerThreads>();
+#pragma unroll
+          for (int g = 0; g < kOwnValues / 4; ++g) {
+            const float4 other = receive[slot + 32 * g];
+            const float o[4] = {other.x, other.y, other.z, other.w};
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+              const float own = warpgroup == 0 ? s_partial(4 * g + i) : s_partial(kOwnValues + 4 * g + i);
+              s_acc[4 * g + i] = own + o[i];
+            }
+          }
+        }
 
         // ---- mask, row maxima of both halves, P ----
+        if (tile_token + kBlockN > mask_from) {
+          int limit[2];
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            const int s_idx = min(row_base + row_local[r], rows_per_kv - 1) / params.heads_per_kv;
+            limit[r] = params.is_causal ? max(0, piece.seqlen - params.seqlen_q + s_idx + 1) : piece.seqlen;
+            limit[r] = min(limit[r], piece.token_end);
+          }
+#pragma unroll
+          for (int v = 0; v < kOwnValues; ++v) {
+            const int token = tile_token + warpgroup * Traits::kTokensPerWarpgroup + (v / 4) * 8 + col_in_quad + v % 2;
+            if (token >= limit[(v / 2) % 2]) s_acc[v] = -INFINITY;
+          }
+        }
         float tile_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-        for (int v = 0; v < size(s_acc); ++v) {
-          const int r = (v / 2) % 2;
-          const int token = tile_token + warpgroup * Traits::kTokensPerWarpgroup + (v / 4) * 8 + col_in_quad + v % 2;
-          if (token >= limit[r]) s_acc(v) = -INFINITY;
-          tile_max[r] = fmaxf(tile_max[r], s_acc(v));
-        }
+        for (int v = 0; v < kOwnValues; ++v) tile_max[(v / 2) % 2] = fmaxf(tile_max[(v / 2) % 2], s_acc[v]);
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
           tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffff, tile_max[r], 1));
@@ -278,14 +356,24 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
           row_max[r] = new_max;
           row_sum[r] *= scale[r];
         }
+        // P over the tile's RoPE chunk (warpgroup 0 has read warpgroup 1's partials from it: the
+        // barrier above).
+        // SmemLayoutP (64 x 64, 128-byte swizzle): row r's 16-byte unit u sits at r * 128 + ((u ^ (r % 8)) * 16);
+        // this thread's units are 4 warpgroup + v / 4 and both its rows are lane / 4 modulo 8. The
+        // empty asm keeps ptxas from precomputing the 16 store addresses across the tile loop.
+        Tensor sP = make_tensor(make_smem_ptr(smem.kv[stage] + 8 * kBlockN * kChunkCols), typename Traits::SmemLayoutP{});
+        char* p_rows = reinterpret_cast<char*>(smem.kv[stage] + 8 * kBlockN * kChunkCols) + row_local[0] * 128 +
+                       2 * col_in_quad;
+        int unit_swizzle = (4 * warpgroup) ^ (lane / 4);
+        asm volatile("" : "+r"(unit_swizzle));
 #pragma unroll
-        for (int v = 0; v < size(s_acc); v += 2) {
+        for (int v = 0; v < kOwnValues; v += 2) {
           const int r = (v / 2) % 2;
-          const float p0 = detail::fast_exp2(s_acc(v) * params.softmax_scale_log2 - max_scaled[r]);
-          const float p1 = detail::fast_exp2(s_acc(v + 1) * params.softmax_scale_log2 - max_scaled[r]);
+          const float p0 = detail::fast_exp2(s_acc[v] * params.softmax_scale_log2 - max_scaled[r]);
+          const float p1 = detail::fast_exp2(s_acc[v + 1] * params.softmax_scale_log2 - max_scaled[r]);
           row_sum[r] += p0 + p1;
-          const int col = warpgroup * Traits::kTokensPerWarpgroup + (v / 4) * 8 + col_in_quad;
-          *reinterpret_cast<uint32_t*>(&sP(row_local[r], col)) = detail::pack_two<Element>(p0, p1);
+          *reinterpret_cast<uint32_t*>(p_rows + r * 8 * 128 + ((unit_swizzle ^ (v / 4)) * 16)) =
+              detail::pack_two<Element>(p0, p1);
         }
         cutlass::arch::fence_view_async_shared();
         detail::consumers_sync<kConsumerThreads>();  // P of both halves is in shared memory
@@ -299,6 +387,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         }
         Tensor sVt_half = local_tile(sVt, Shape<Int<Traits::kColsPerWarpgroup>, Int<kBlockN>>{}, make_coord(warpgroup, _0{}));
         Tensor tOrV = thr_mma_o.partition_fragment_B(sVt_half);
+        Tensor tOrP = thr_mma_o.partition_fragment_A(sP);
         detail::warpgroup_gemm<false>(mma_o, tOrP, tOrV, o_acc);
         if (lane == 0) EmptyBarrier::arrive(&smem.kv_empty[stage]);
       }
