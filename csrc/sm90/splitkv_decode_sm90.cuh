@@ -135,6 +135,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   constexpr int kChunkCols = Traits::kChunkCols;
   constexpr int kConsumerThreads = Traits::kConsumerThreads;
   constexpr int kConsumerWarps = kConsumerThreads / 32;
+  constexpr int kRopeChunk = (kChunks - 1) * kBlockN * kChunkCols;  // a stage's RoPE chunk (elements)
 
   const SchedulerMetadataRow meta =
       reinterpret_cast<const SchedulerMetadataRow*>(params.scheduler_metadata)[blockIdx.z];
@@ -294,7 +295,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         // warpgroup 1 (its only reader) is done with S: both in fragment order, a float4 per 4 values.
         detail::consumers_sync<kConsumerThreads>();
         {
-          float4* rope_chunk = reinterpret_cast<float4*>(smem.kv[stage] + 8 * kBlockN * kChunkCols);
+          float4* rope_chunk = reinterpret_cast<float4*>(smem.kv[stage] + kRopeChunk);
           float4* send = warpgroup == 1 ? reinterpret_cast<float4*>(smem.s_partial) : rope_chunk;
           const float4* receive = warpgroup == 1 ? rope_chunk : reinterpret_cast<const float4*>(smem.s_partial);
           const int slot = warp_in_wg * (kOwnValues / 4) * 32 + lane;  // + 32 x (value group)
@@ -361,8 +362,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         // SmemLayoutP (64 x 64, 128-byte swizzle): row r's 16-byte unit u sits at r * 128 + ((u ^ (r % 8)) * 16);
         // this thread's units are 4 warpgroup + v / 4 and both its rows are lane / 4 modulo 8. The
         // empty asm keeps ptxas from precomputing the 16 store addresses across the tile loop.
-        Tensor sP = make_tensor(make_smem_ptr(smem.kv[stage] + 8 * kBlockN * kChunkCols), typename Traits::SmemLayoutP{});
-        char* p_rows = reinterpret_cast<char*>(smem.kv[stage] + 8 * kBlockN * kChunkCols) + row_local[0] * 128 +
+        Tensor sP = make_tensor(make_smem_ptr(smem.kv[stage] + kRopeChunk), typename Traits::SmemLayoutP{});
+        char* p_rows = reinterpret_cast<char*>(smem.kv[stage] + kRopeChunk) + row_local[0] * 128 +
                        2 * col_in_quad;
         int unit_swizzle = (4 * warpgroup) ^ (lane / 4);
         asm volatile("" : "+r"(unit_swizzle));
