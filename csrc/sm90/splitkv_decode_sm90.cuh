@@ -11,8 +11,9 @@
 //                    columns [288w, 288w + 288) (Q and K from shared memory); the partial sums meet
 //                    in shared memory (warpgroup 1's in s_partial, warpgroup 0's over the tile's
 //                    RoPE chunk once warpgroup 1, its only reader, is done) and warpgroup w keeps the
-//                    full S of tokens [32w, 32w + 32).  two named barriers. (Splitting the tokens instead, 64 x 32 x 576
-//                    each, issues twice the wgmmas and reads Q twice: run 28, 7% slower.)
+//                    full S of tokens [32w, 32w + 32).  two named barriers. (Splitting the tokens
+//                    instead, 64 x 32 x 576 each, issues twice the wgmmas and reads Q twice: 2.6%
+//                    slower overall, up to 9% on the compute rows; benchmarks/NOTES.md runs 30-33.)
 //     softmax        mask (only in tiles reaching past the first masked token), row maxima (the two
 //                    halves meet in shared memory: named barrier), P = exp2(S * scale - max) as
 //                    16-bit over the tile's RoPE chunk.  named barrier
@@ -69,12 +70,11 @@ __device__ __forceinline__ void consumers_sync() {
   cutlass::arch::NamedBarrier::sync(kThreads, 0);
 }
 
-// acc (+)= A B over every k-block of the operands, as one wgmma batch of this warpgroup.
-template <bool kZeroInit, typename TiledMma, typename TensorA, typename TensorB, typename TensorC>
+// acc += A B over every k-block of the operands, as one wgmma batch of this warpgroup.
+template <typename TiledMma, typename TensorA, typename TensorB, typename TensorC>
 __device__ __forceinline__ void warpgroup_gemm(TiledMma& mma, const TensorA& a, const TensorB& b, TensorC& acc) {
   cute::warpgroup_fence_operand(acc);
   cute::warpgroup_arrive();
-  if constexpr (kZeroInit) mma.accumulate_ = cute::GMMA::ScaleOut::Zero;
   CUTE_UNROLL
   for (int k = 0; k < cute::size<2>(a); ++k) {
     cute::gemm(mma, a(cute::_, cute::_, k), b(cute::_, cute::_, k), acc);
@@ -389,7 +389,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         Tensor sVt_half = local_tile(sVt, Shape<Int<Traits::kColsPerWarpgroup>, Int<kBlockN>>{}, make_coord(warpgroup, _0{}));
         Tensor tOrV = thr_mma_o.partition_fragment_B(sVt_half);
         Tensor tOrP = thr_mma_o.partition_fragment_A(sP);
-        detail::warpgroup_gemm<false>(mma_o, tOrP, tOrV, o_acc);
+        detail::warpgroup_gemm(mma_o, tOrP, tOrV, o_acc);
         if (lane == 0) EmptyBarrier::arrive(&smem.kv_empty[stage]);
       }
 
