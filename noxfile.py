@@ -515,6 +515,7 @@ def _test_target(session: nox.Session, sm: str) -> None:
     # Forward compatibility (PTX JIT on newer GPUs) exists for plain targets only: "90a" code runs on sm90 alone.
     forward = os.environ.get("FLASH_MLA_FORWARD_COMPAT") == "1" and target.arch.isdigit()
     hit = [g for g in gpus if g[1] == target.cc or (forward and g[1] > target.cc)]
+    _choose_grid(session, run_env, bool(hit))
     junit = ROOT / ".nox" / "flash-mla" / f"{target.session}.xml"
     # The module runs either way: without its GPU every test skips with a reason (pytest exits 0).
     _pytest(session, run_env, target.test_module, "-q", *_gpu_workers(session, gpus, run_env), *opts.pytest_args, junit=junit)
@@ -526,6 +527,15 @@ def _test_target(session: nox.Session, sm: str) -> None:
     also = " (FLASH_MLA_FORWARD_COMPAT=1 also accepts newer GPUs)" if target.arch.isdigit() and not forward else ""
     need = f"{target.session} needs an {sm} GPU (compute capability {cc}, e.g. {target.gpu}){also}"
     session.skip(f"{need}; found {_describe(gpus)}")
+
+
+def _choose_grid(session: nox.Session, run_env: dict[str, str], gpu_present: bool) -> None:
+    """The GPU modules' decode grid (tests/decode_suite.py): the full cross product where a GPU runs it, the
+    quick one where every test would skip anyway; FLASH_MLA_TEST_GRID set by the caller wins."""
+    grid = os.environ.get("FLASH_MLA_TEST_GRID") or ("full" if gpu_present else "quick")
+    run_env["FLASH_MLA_TEST_GRID"] = grid
+    if gpu_present:
+        session.log(f"decode grid: {grid} (FLASH_MLA_TEST_GRID=quick|full)")
 
 
 def _ran(junit: Path) -> int:
@@ -579,6 +589,7 @@ def tests(session: nox.Session) -> None:
         return
     _, run_env = _prepare(session, opts)
     gpus = _gpus(session, run_env)
+    _choose_grid(session, run_env, bool(gpus))
     # CPU-only: spread over the cores; with GPUs: one worker per GPU (none for a single GPU).
     parallel = _gpu_workers(session, gpus, run_env) if gpus else ["-n", "auto"]
     _pytest(session, run_env, "tests", "-q", *parallel, *opts.pytest_args)

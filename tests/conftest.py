@@ -22,6 +22,13 @@ def pytest_addoption(parser):
         default=False,
         help="run the sm80/sm86/sm89 variants on any newer GPU (same as FLASH_MLA_FORWARD_COMPAT=1)",
     )
+    parser.addoption(
+        "--grid",
+        choices=("quick", "full"),
+        default=None,
+        help="the GPU modules' decode grid: quick (default, ~110 tests a module) or full (the whole cross product, "
+        "~1800); same as FLASH_MLA_TEST_GRID",
+    )
 
 
 def _device_count() -> int:
@@ -35,6 +42,8 @@ def _device_count() -> int:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "whole_gpu: needs the whole device; runs on one xdist worker (group whole_gpu)")
+    if config.getoption("--grid"):  # before the test modules are imported: they build their grid at import
+        os.environ["FLASH_MLA_TEST_GRID"] = config.getoption("--grid")
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         # Controller (or a run without xdist): publish the GPUs the workers spread over.

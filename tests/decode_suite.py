@@ -19,6 +19,10 @@ import torch
 from mla_reference import DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode
 
 FORWARD_COMPAT_ENV = "FLASH_MLA_FORWARD_COMPAT"
+# "quick" (default: ~110 tests a module, seconds on a GPU) or "full" (the whole cross product issue #3 lists,
+# ~1800 tests a module, a minute or two on one GPU): pytest --grid full, or what the nox test sessions run.
+GRID_ENV = "FLASH_MLA_TEST_GRID"
+GRIDS = ("quick", "full")
 # Compute capabilities whose native variant each test module checks.
 NATIVE_CAPABILITIES = {"sm80": {(8, 0)}, "sm86": {(8, 6), (8, 7)}, "sm89": {(8, 9)}, "sm90": {(9, 0)}}
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -99,8 +103,10 @@ def _compile_case():
 
 
 # opcheck and torch.compile are the slowest tests (seconds of tracing each, next to milliseconds for a
-# decode case): two tests, collected first, so xdist hands them to different workers at the start.
+# decode case), and most of their cost is a process's first trace (dynamo and inductor imports): under
+# xdist they share one group, so one worker pays it while the others take the decode cases.
 @pytest.mark.gpu
+@pytest.mark.xdist_group("tracing")
 def test_opcheck(variant):
     import flash_mla
     from flash_mla import ops
@@ -114,6 +120,7 @@ def test_opcheck(variant):
 
 
 @pytest.mark.gpu
+@pytest.mark.xdist_group("tracing")
 def test_torch_compile(variant):
     import flash_mla
 
@@ -129,7 +136,7 @@ def test_torch_compile(variant):
 
 
 # ---- the parametrized grid ------------------------------------------------------------------
-def _cases() -> list[DecodeCase]:
+def _quick_cases() -> list[DecodeCase]:
     cases = []
     for h_q in (1, 3, 9, 16, 63, 64, 126, 128):  # one KV head: the fast path
         for s_q in (1, 2):
@@ -151,6 +158,39 @@ def _cases() -> list[DecodeCase]:
         DecodeCase(32, 4096, 64, 2, varlen=True),
         DecodeCase(132, 129, 16, 1, varlen=True, zero_lengths=20),  # more sequences than SM parts
     ]
+    return cases
+
+
+def _full_cases() -> list[DecodeCase]:
+    """Every h_q x s_q x causal x page size x fixed/varlen combination of issue #3's lists with one KV
+    head, then each (h_q, h_kv) pair upstream-style grouped-query shapes give, over s_q and causal.
+    Three sequences of up to 389 tokens: many splits each on a big GPU, so the combine is always in play."""
+    cases = []
+    for h_q in (1, 3, 9, 16, 63, 64, 126, 128):
+        for s_q in range(1, 9):
+            for causal in (True, False):
+                for page in (16, 32, 64):
+                    for varlen in (False, True):
+                        cases.append(DecodeCase(3, 389 if varlen else 257, h_q, s_q, causal=causal, varlen=varlen,
+                                                page_block_size=page, zero_lengths=int(varlen and s_q == 3)))
+    for h_q, h_kv in ((3, 3), (9, 3), (16, 2), (16, 8), (63, 3), (64, 2), (64, 8), (126, 2), (126, 3), (128, 2), (128, 8)):
+        for s_q in (1, 2, 5, 8):
+            for causal in (True, False):
+                cases.append(DecodeCase(3, 389, h_q, s_q, h_kv=h_kv, causal=causal, varlen=True))
+    return cases
+
+
+def selected_grid() -> str:
+    grid = os.environ.get(GRID_ENV, "quick") or "quick"
+    if grid not in GRIDS:
+        raise pytest.UsageError(f"{GRID_ENV}={grid!r}: expected one of {', '.join(GRIDS)}")
+    return grid
+
+
+def _cases() -> list[DecodeCase]:
+    cases = _quick_cases() + (_full_cases() if selected_grid() == "full" else [])
+    labels = [c.label() for c in cases]
+    assert len(set(labels)) == len(labels), "two grid cases share a test id"
     return cases
 
 
