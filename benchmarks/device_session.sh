@@ -74,7 +74,7 @@ if [[ $STEPS == *bench* ]]; then
     --peers ${PEERS:-upstream_bf16,flashinfer_fa2_bf16} ${BENCH_ARGS:-} --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
 fi
 if [[ $STEPS == *profile* ]]; then  # GPU time by kernel, and the host time of a call beside upstream's
-  python3 benchmarks/profile_kernels.py --configs ${PROFILE_CONFIGS:-8192:16:1,8192:64:1,8192:128:2} --host \
+  python3 benchmarks/profile_kernels.py --configs ${PROFILE_CONFIGS:-8192:16:1,8192:64:1,8192:128:2} --host ${PROFILE_ARGS:-} \
     --peers-dir .peers 2>&1 | grep -v -i "warn" | tee "$OUT/profile.log"
 fi
 if [[ $STEPS == *ncu* ]]; then  # Nsight Compute on one decode launch per config: throughput and stall reasons

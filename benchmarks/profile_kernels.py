@@ -34,6 +34,10 @@ def main() -> int:
     parser.add_argument("--host", action="store_true",
                         help="also the host time of one call (tiny inputs, no sync), beside upstream's with --peers-dir")
     parser.add_argument("--peers-dir", default=None)
+    parser.add_argument("--graph-gap", action="store_true",
+                        help="also each config's event-timed call (as the benchmarks time it) eager and as a CUDA "
+                        "graph replay, beside upstream's with --peers-dir: the difference is host time before the "
+                        "first launch plus the gaps between kernels")
     parser.add_argument("--launch-only", action="store_true",
                         help="only run each config a few times, no profiler (for `ncu ... profile_kernels.py`)")
     args = parser.parse_args()
@@ -75,7 +79,55 @@ def main() -> int:
             print(f"  {total / args.iters:9.1f} us  {name[:110]}")
     if args.host:
         host_overhead(ctx, args.peers_dir)
+    if args.graph_gap:
+        eager_vs_graph(ctx, args.configs, args.batch, args.varlen, args.peers_dir)
     return 0
+
+
+def eager_vs_graph(ctx, configs: str, batch: int, varlen: bool, peers_dir: str | None) -> None:
+    """Median ms of one L2-flushed, event-timed call (tests/timing.py, the benchmarks' method), called
+    eagerly and replayed from a CUDA graph. A graph replay starts the first kernel right away and chains
+    the kernels without host work, so eager - graph is what the host adds to a timed call."""
+    from timing import time_cuda_ms
+
+    import flash_mla
+
+    print(f"event-timed call, eager vs CUDA graph replay (b={batch}, {'varlen' if varlen else 'fixed'}), ms")
+    for config in configs.split(","):
+        seqlen_k, h_q, s_q = (int(x) for x in config.split(":"))
+        inputs = make_inputs(DecodeCase(batch, seqlen_k, h_q, s_q, varlen=varlen, seed=1234), "cuda")
+        runs = {}
+        with ctx():
+            meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
+
+        def ours(inputs=inputs, meta=meta, splits=splits):
+            return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
+                                                    inputs.cache_seqlens, 512, meta, splits, causal=True)
+
+        runs["ours"] = ours
+        if peers_dir:
+            sys.path.insert(0, peers_dir)
+            import bench_anchors
+
+            prepare, _ = bench_anchors.make_impl(torch, "upstream_bf16", str(Path(peers_dir) / "prebuilt"))
+            runs["upstream"] = prepare(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, True)
+        for name, run in runs.items():
+            with ctx():
+                eager = time_cuda_ms(run)
+                try:
+                    for _ in range(3):
+                        run()
+                    torch.cuda.synchronize()
+                    graph = torch.cuda.CUDAGraph()
+                    with torch.cuda.graph(graph):
+                        run()
+                    replay = time_cuda_ms(graph.replay)
+                    del graph
+                except RuntimeError as error:  # a peer that cannot be captured
+                    print(f"  {config} {name}: graph capture failed: {str(error)[:80]}")
+                    continue
+            print(f"  {config:>10} {name:<9} eager {eager:7.4f}  graph {replay:7.4f}  eager - graph "
+                  f"{(eager - replay) * 1e3:6.1f} us")
 
 
 def host_overhead(ctx, peers_dir: str | None, calls: int = 2000) -> None:

@@ -49,7 +49,7 @@ std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor&
       CHECK_ARG(false, error.what());
     }
     C10_CUDA_KERNEL_LAUNCH_CHECK();
-    launch_combine_splits<Element>(launch.params, stream);
+    launch_combine_splits<Element>(launch.params, stream, /*after_programmatic_trigger=*/true);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
   return {launch.out, launch.lse};

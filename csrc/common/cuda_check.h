@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cuda_runtime.h>
@@ -26,5 +28,18 @@ inline int max_ctas_per_sm(Kernel kernel, int threads, int smem_bytes) {
   int ctas = 0;
   FLASH_MLA_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&ctas, kernel, threads, smem_bytes));
   return ctas;
+}
+
+// Raise `kernel`'s dynamic shared-memory limit on the current device, once per device: `done_devices`
+// (one static per kernel, in its launcher) has a bit per device index below 64 that has it already.
+// Calling cudaFuncSetAttribute on every launch costs host time inside every timed call.
+template <typename Kernel>
+inline void raise_dynamic_smem_once(Kernel kernel, int smem_bytes, std::atomic<uint64_t>& done_devices) {
+  int device = 0;
+  FLASH_MLA_CUDA_CHECK(cudaGetDevice(&device));
+  const uint64_t bit = device < 64 ? uint64_t(1) << device : 0;
+  if (bit != 0 && (done_devices.load(std::memory_order_acquire) & bit)) return;
+  FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes));
+  done_devices.fetch_or(bit, std::memory_order_release);
 }
 }  // namespace flash_mla

@@ -508,7 +508,8 @@ template <typename Element, Target kTarget, int kBlockM>
 void SplitKVDecode<Element, kTarget, kBlockM>::launch(const DecodeParams& params, cudaStream_t stream) {
   using Traits = KernelTraits<Element, kTarget, kBlockM>;
   auto kernel = splitkv_decode_kernel<Traits>;
-  FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Traits::kSmemBytes));
+  static std::atomic<uint64_t> smem_raised{0};
+  raise_dynamic_smem_once(kernel, Traits::kSmemBytes, smem_raised);
   const int num_m_blocks = (params.rows_per_kv + kBlockM - 1) / kBlockM;
   dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
   kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params);

@@ -137,6 +137,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   constexpr int kConsumerWarps = kConsumerThreads / 32;
   constexpr int kRopeChunk = (kChunks - 1) * kBlockN * kChunkCols;  // a stage's RoPE chunk (elements)
 
+  // The split combine may be scheduled as soon as every CTA of this grid has started (it waits for the
+  // grid's end itself: smxx/combine_splits.cu), so its launch latency hides under this kernel's tail.
+  asm volatile("griddepcontrol.launch_dependents;");
   const SchedulerMetadataRow meta =
       reinterpret_cast<const SchedulerMetadataRow*>(params.scheduler_metadata)[blockIdx.z];
   if (meta.begin_batch > meta.end_batch) return;  // an empty part: the whole CTA leaves
@@ -464,7 +467,8 @@ void SplitKVDecode<Element>::launch(const DecodeParams& params, cudaStream_t str
   using Traits = KernelTraits<Element>;
   const CUtensorMap kv_map = make_kv_tensor_map<Element>(params, Traits::kChunkCols);
   auto kernel = splitkv_decode_kernel<Traits>;
-  FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Traits::kSmemBytes));
+  static std::atomic<uint64_t> smem_raised{0};
+  raise_dynamic_smem_once(kernel, Traits::kSmemBytes, smem_raised);
   const int num_m_blocks = (params.rows_per_kv + Traits::kBlockM - 1) / Traits::kBlockM;
   dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
   kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params, kv_map);

@@ -34,7 +34,12 @@ combine_splits_kernel(const DecodeParams params) {
   const int batch_idx = blockIdx.y;
   const int first_slot = params.num_splits_prefix[batch_idx];
   const int num_splits = params.num_splits_prefix[batch_idx + 1] - first_slot;
-  if (num_splits <= 1) return;
+  if (num_splits <= 1) return;  // (num_splits_prefix comes from the scheduler, which ran before the decode kernel)
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  // Launched as a programmatic dependent: wait until the decode grid has finished and its partials are
+  // visible (a no-op for an ordinary launch).
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
 
   const int row_in_kv = blockIdx.x % params.rows_per_kv;  // row = s * heads_per_kv + head
   const int kv_head = blockIdx.x / params.rows_per_kv;
@@ -79,12 +84,27 @@ combine_splits_kernel(const DecodeParams params) {
 }  // namespace
 
 template <typename Element>
-void launch_combine_splits(const DecodeParams& params, cudaStream_t stream) {
-  dim3 grid(params.num_heads_k * params.rows_per_kv, params.batch);
-  combine_splits_kernel<Element><<<grid, kCombineThreads, 0, stream>>>(params);
+void launch_combine_splits(const DecodeParams& params, cudaStream_t stream, bool after_programmatic_trigger) {
+  const dim3 grid(params.num_heads_k * params.rows_per_kv, params.batch);
+  if (!after_programmatic_trigger) {
+    combine_splits_kernel<Element><<<grid, kCombineThreads, 0, stream>>>(params);
+    return;
+  }
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute.val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = dim3(kCombineThreads);
+  config.dynamicSmemBytes = 0;
+  config.stream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  // (An error is left for the caller's launch check, like the <<<>>> launch's.)
+  (void)cudaLaunchKernelEx(&config, combine_splits_kernel<Element>, params);
 }
 
-template void launch_combine_splits<__nv_bfloat16>(const DecodeParams&, cudaStream_t);
-template void launch_combine_splits<__half>(const DecodeParams&, cudaStream_t);
+template void launch_combine_splits<__nv_bfloat16>(const DecodeParams&, cudaStream_t, bool);
+template void launch_combine_splits<__half>(const DecodeParams&, cudaStream_t, bool);
 
 }  // namespace flash_mla
