@@ -88,30 +88,40 @@ if [[ $STEPS == *ncu* ]]; then  # Nsight Compute on one decode launch per config
     grep -A2 "Est. Local Speedup" "$log" | grep -E "stalled|spends" | head -2
   done
 fi
-if [[ $STEPS == *ab* ]]; then  # A/B in one call: files under $AB_DIR (paths as in the repo) are the baseline
-  [ -d "${AB_DIR:-}" ] || { echo "ab: set AB_DIR to a folder of baseline files (e.g. git show REF:path > ab_base/path)"; exit 2; }
+if [[ $STEPS == *ab* ]]; then  # A/B in one call: each folder of AB_DIR (space-separated) holds baseline files
+  # (paths as in the repo; every file that differs from the tree, e.g. git show REF:path > ab_base/path). The tree
+  # is benchmarked first, then each baseline overlaid and rebuilt in turn; the table gives new / each baseline.
+  for dir in ${AB_DIR:-}; do [ -d "$dir" ] || { echo "ab: $dir is not a folder of baseline files"; exit 2; }; done
+  [ -n "${AB_DIR:-}" ] || { echo "ab: set AB_DIR to folders of baseline files (e.g. git show REF:path > ab_base/path)"; exit 2; }
   timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm90} --dtype ${DTYPE:-bf16} \
     ${BENCH_ARGS:-} --json "$OUT/ab_new.json" > "$OUT/ab_new.log" 2>&1
-  (cd "$AB_DIR" && find . -type f) | while read -r f; do cp "$AB_DIR/$f" "$f"; done
-  MAX_JOBS=${MAX_JOBS:-16} python3 -m pip install --no-build-isolation --no-deps --no-index -e . > "$OUT/ab_build.log" 2>&1 ||
-    { tail -20 "$OUT/ab_build.log"; exit 1; }
-  timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm90} --dtype ${DTYPE:-bf16} \
-    ${BENCH_ARGS:-} --json "$OUT/ab_base.json" > "$OUT/ab_base.log" 2>&1
-  python3 - "$OUT/ab_new.json" "$OUT/ab_base.json" <<'PY'
+  for dir in $AB_DIR; do
+    name=$(basename "$dir")
+    (cd "$dir" && find . -type f) | while read -r f; do cp "$dir/$f" "$f"; done
+    MAX_JOBS=${MAX_JOBS:-16} python3 -m pip install --no-build-isolation --no-deps --no-index -e . > "$OUT/build_$name.log" 2>&1 ||
+      { tail -20 "$OUT/build_$name.log"; exit 1; }
+    timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm90} --dtype ${DTYPE:-bf16} \
+      ${BENCH_ARGS:-} --json "$OUT/ab_$name.json" > "$OUT/ab_$name.log" 2>&1
+  done
+  python3 - "$OUT" $(for dir in $AB_DIR; do basename "$dir"; done) <<'PY'
 import json, math, sys
-new, base = (json.load(open(p))["rows"] for p in sys.argv[1:3])
+out, names = sys.argv[1], sys.argv[2:]
 key = lambda r: (r["impl"], r["s_k"], r["varlen"], r["h_q"], r["s_q"])
-base = {key(r): r for r in base}
-ratios = []
-print("  impl        s_k   lens  h_q s_q   new ms  base ms  new/base")
-for r in new:
-    b = base.get(key(r))
-    if b:
-        ratios.append(r["ms"] / b["ms"])
-        print(f"  {r['impl']:<10} {r['s_k']:>5} {'varlen' if r['varlen'] else 'fixed':>6} {r['h_q']:>4} {r['s_q']:>3} "
-              f"{r['ms']:>8.3f} {b['ms']:>8.3f} {ratios[-1]:>8.3f}")
-if ratios:
-    print(f"time new / base: geomean {math.exp(sum(map(math.log, ratios)) / len(ratios)):.3f}, "
-          f"min {min(ratios):.3f}, max {max(ratios):.3f}")
+load = lambda name: {key(r): r["ms"] for r in json.load(open(f"{out}/ab_{name}.json"))["rows"]}
+new, bases = load("new"), {name: load(name) for name in names}
+print("  impl        s_k   lens  h_q s_q   new ms " + " ".join(f"{n[:10]:>10} new/{n[:6]:<6}" for n in names))
+logs = {n: [] for n in names}
+for k, ms in new.items():
+    cells = []
+    for n in names:
+        b = bases[n].get(k)
+        if b:
+            logs[n].append(math.log(ms / b))
+            cells.append(f"{b:10.3f} {ms / b:10.3f}")
+    print(f"  {k[0]:<10} {k[1]:>5} {'varlen' if k[2] else 'fixed':>6} {k[3]:>4} {k[4]:>3} {ms:8.3f} " + " ".join(cells))
+for n in names:
+    if logs[n]:
+        print(f"time new / {n}: geomean {math.exp(sum(logs[n]) / len(logs[n])):.3f}, "
+              f"min {math.exp(min(logs[n])):.3f}, max {math.exp(max(logs[n])):.3f}")
 PY
 fi
