@@ -155,8 +155,14 @@ def _docker(session: nox.Session) -> str:
 
 
 def _gpu_flags(docker: str) -> list[str]:
+    """The host's visible GPUs (CUDA_VISIBLE_DEVICES respected) for `docker run`, where the NVIDIA runtime is."""
     runtimes = _output([docker, "info", "--format", "{{json .Runtimes}}"])
-    return ["--gpus", "all"] if "nvidia" in runtimes else []
+    if "nvidia" not in runtimes:
+        return []
+    sys.path.insert(0, str(ROOT / "tests"))
+    from gpu_workers import docker_gpus_flag
+
+    return docker_gpus_flag(os.environ.get("CUDA_VISIBLE_DEVICES"))
 
 
 def _build_image(session: nox.Session, docker: str, tk: ci_matrix.Toolkit, target: str, tag: str, **extra: str):

@@ -45,3 +45,16 @@ def gpu_for_worker(worker_id: str, gpus: list[str]) -> str:
     if index >= len(gpus):
         raise ValueError(f"worker {worker_id} has no GPU of its own: only {len(gpus)} GPUs ({','.join(gpus)})")
     return gpus[index]
+
+
+def docker_gpus_flag(cuda_visible_devices: str | None) -> list[str]:
+    """`docker run` arguments that pass the host's visible GPUs into a container: all of them when
+    CUDA_VISIBLE_DEVICES is unset, exactly its list (indices or UUIDs, up to the first invalid entry, as
+    CUDA reads it) when set, none when it is set but empty. Inside, they appear as 0..N-1, and the
+    workers spread over them as on the host."""
+    if cuda_visible_devices is None:
+        return ["--gpus", "all"]
+    ids = visible_gpus(cuda_visible_devices, 1 << 30)
+    if not ids:
+        return []
+    return ["--gpus", f'"device={",".join(ids)}"']  # the quotes keep docker's CSV parser from splitting the list

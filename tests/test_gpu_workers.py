@@ -1,7 +1,7 @@
 """CPU: the worker-to-GPU mapping of the multi-GPU test runs, on fake GPU lists and worker ids."""
 
 import pytest
-from gpu_workers import gpu_for_worker, visible_gpus, worker_count
+from gpu_workers import docker_gpus_flag, gpu_for_worker, visible_gpus, worker_count
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,18 @@ def test_each_worker_gets_its_own_gpu():
         gpu_for_worker("gw3", gpus)
     with pytest.raises(ValueError, match="not an xdist worker id"):
         gpu_for_worker("master", gpus)
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        (None, ["--gpus", "all"]),
+        ("", []),
+        ("1", ["--gpus", '"device=1"']),
+        ("1, 3", ["--gpus", '"device=1,3"']),
+        ("2,-1,0", ["--gpus", '"device=2"']),  # CUDA stops at the first invalid id
+        ("GPU-8e2c,GPU-11aa", ["--gpus", '"device=GPU-8e2c,GPU-11aa"']),
+    ],
+)
+def test_docker_gpus_flag(env, expected):
+    assert docker_gpus_flag(env) == expected
