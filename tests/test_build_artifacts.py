@@ -84,6 +84,10 @@ def test_hopper_kernel_uses_wgmma_and_tma():
     for instruction in ("HGMMA.64x64x16.F32 ", "HGMMA.64x256x16.F32 ", "HGMMA.64x64x16.F32.BF16",
                         "HGMMA.64x256x16.F32.BF16", "UTMALDG.4D", "USETMAXREG"):
         assert instruction in sass, f"sm90: no {instruction} in the SASS"
+    # A WARPGROUP.ARRIVE per wgmma batch. When ptxas cannot prove a kernel's wgmmas safe to overlap
+    # (warnings C7514-C7520) it fences and waits around every one of them: one ARRIVE per HGMMA.
+    arrives, wgmmas = sass.count("WARPGROUP.ARRIVE"), sass.count("HGMMA.")
+    assert 0 < 2 * arrives <= wgmmas, f"sm90: {arrives} WARPGROUP.ARRIVE for {wgmmas} HGMMA: wgmmas serialized"
 
 
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if EXPECTED_PTX[v]])
