@@ -84,33 +84,40 @@ def main() -> int:
     return 0
 
 
+def ours_and_upstream(ctx, inputs, peers_dir: str | None) -> dict:
+    """One call on `inputs` each: flash_mla (metadata computed once, in `ctx`), and with --peers-dir
+    upstream FlashMLA through the prebuilt harness."""
+    import flash_mla
+
+    s_q, h_q = inputs.q.shape[1], inputs.q.shape[2]
+    with ctx():
+        meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
+
+    def ours():
+        return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens,
+                                                512, meta, splits, causal=True)
+
+    runs = {"ours": ours}
+    if peers_dir:
+        sys.path.insert(0, peers_dir)
+        import bench_anchors
+
+        prepare, _ = bench_anchors.make_impl(torch, "upstream_bf16", str(Path(peers_dir) / "prebuilt"))
+        runs["upstream"] = prepare(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, True)
+    return runs
+
+
 def eager_vs_graph(ctx, configs: str, batch: int, varlen: bool, peers_dir: str | None) -> None:
     """Median ms of one L2-flushed, event-timed call (tests/timing.py, the benchmarks' method), called
     eagerly and replayed from a CUDA graph. A graph replay starts the first kernel right away and chains
     the kernels without host work, so eager - graph is what the host adds to a timed call."""
     from timing import time_cuda_ms
 
-    import flash_mla
-
     print(f"event-timed call, eager vs CUDA graph replay (b={batch}, {'varlen' if varlen else 'fixed'}), ms")
     for config in configs.split(","):
         seqlen_k, h_q, s_q = (int(x) for x in config.split(":"))
         inputs = make_inputs(DecodeCase(batch, seqlen_k, h_q, s_q, varlen=varlen, seed=1234), "cuda")
-        runs = {}
-        with ctx():
-            meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
-
-        def ours(inputs=inputs, meta=meta, splits=splits):
-            return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
-                                                    inputs.cache_seqlens, 512, meta, splits, causal=True)
-
-        runs["ours"] = ours
-        if peers_dir:
-            sys.path.insert(0, peers_dir)
-            import bench_anchors
-
-            prepare, _ = bench_anchors.make_impl(torch, "upstream_bf16", str(Path(peers_dir) / "prebuilt"))
-            runs["upstream"] = prepare(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, True)
+        runs = ours_and_upstream(ctx, inputs, peers_dir)
         for name, run in runs.items():
             with ctx():
                 eager = time_cuda_ms(run)
@@ -136,21 +143,7 @@ def host_overhead(ctx, peers_dir: str | None, calls: int = 2000) -> None:
     sees as idle GPU time when it exceeds the flush."""
     import time
 
-    import flash_mla
-
-    case = DecodeCase(4, 256, 16, 1, seed=1)
-    inputs = make_inputs(case, "cuda")
-    runs = {}
-    with ctx():
-        meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, 16, 1)
-    runs["ours"] = lambda: flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
-                                                            inputs.cache_seqlens, 512, meta, splits, causal=True)
-    if peers_dir:
-        sys.path.insert(0, peers_dir)
-        import bench_anchors
-
-        prepare, _ = bench_anchors.make_impl(torch, "upstream_bf16", str(Path(peers_dir) / "prebuilt"))
-        runs["upstream"] = prepare(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, True)
+    runs = ours_and_upstream(ctx, make_inputs(DecodeCase(4, 256, 16, 1, seed=1), "cuda"), peers_dir)
     for name, run in runs.items():
         with ctx():
             for _ in range(50):
