@@ -150,7 +150,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   const int m_block = blockIdx.x;
   const int kv_head = blockIdx.y;
   const int tid = threadIdx.x;
-  const int warpgroup = tid / 128;
+  // Broadcast from lane 0 so the compiler knows it is warp-uniform: the wgmma descriptors derived from it
+  // can then live in uniform registers.
+  const int warpgroup = __shfl_sync(0xffffffff, tid / 128, 0);
 
   if (tid == 0) {
 #pragma unroll
