@@ -14,6 +14,8 @@ Both of upstream's call forms work unchanged:
 
 from __future__ import annotations
 
+import math
+
 import dataclasses
 import os
 
@@ -227,9 +229,13 @@ def flash_mla_with_kvcache(
                    extra_indices_in_kvcache=extra_indices_in_kvcache, topk_length=topk_length,
                    extra_topk_length=extra_topk_length)
     check_decode_args(q, k_cache, block_table, cache_seqlens, head_dim_v)
-    require_cuda_device(q.device)
     if softmax_scale is None:
         softmax_scale = q.shape[-1] ** -0.5
+    elif not (isinstance(softmax_scale, (int, float)) and math.isfinite(softmax_scale) and softmax_scale > 0):
+        # The kernels take row maxima of the raw scores, which is only the maximum of the scaled ones
+        # for a positive scale.
+        raise ValueError(f"softmax_scale must be a finite float > 0, got {softmax_scale!r}")
+    require_cuda_device(q.device)
     b, s_q, h_q, _ = q.shape
     h_kv = k_cache.shape[2]
     rows_per_kv = s_q * h_q // h_kv

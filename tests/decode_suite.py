@@ -237,6 +237,28 @@ def test_kv_cache_view_with_gaps_between_blocks(variant, page):
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("dtype", list(DTYPES), ids=list(DTYPES))
+@pytest.mark.parametrize("h_q, s_q", [(16, 1), (128, 2)])
+def test_scores_growing_along_the_sequence(variant, h_q, s_q, dtype):
+    """Keys scaled up along each sequence (x1 to x8) so that a row's maximum keeps rising, by far more
+    than the kernels' lazy-rescale margin (2^8 in P), tile after tile: every path that moves the
+    reference maximum and rescales O and the row sums runs many times within one sequence. (In fp16,
+    a kernel that never moved it would overflow P: the maxima grow by ~2^30.)"""
+    inputs = make_inputs(DecodeCase(4, 3000, h_q, s_q, varlen=True, dtype=DTYPES[dtype], seed=51), "cuda")
+    page = inputs.k_cache.shape[1]
+    table = inputs.block_table.cpu()
+    for i, length in enumerate(inputs.cache_seqlens.tolist()):
+        for n in range((length + page - 1) // page):
+            tokens = torch.arange(n * page, (n + 1) * page, device="cuda", dtype=torch.float32)
+            factor = 1 + 7 * tokens / max(length, 1)
+            block = int(table[i, n])
+            inputs.k_cache[block] = (inputs.k_cache[block].float() * factor[:, None, None]).to(inputs.k_cache.dtype)
+    out, lse = run_decode(inputs)
+    result = compare(out, lse, *reference_decode(inputs, rounding_scale=True))
+    assert not result.failures, result.failures
+
+
+@pytest.mark.gpu
 def test_repeated_runs_are_bitwise_identical(variant):
     """Same inputs, same schedule: any difference between runs would be a race."""
     inputs = make_inputs(DecodeCase(8, 200, 64, 2, varlen=True, zero_lengths=2, seed=5), "cuda")

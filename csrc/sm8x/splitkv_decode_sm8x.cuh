@@ -34,6 +34,10 @@ namespace flash_mla::sm8x {
 
 namespace detail {
 
+// How far (in exp2 units) a row's maximum may grow past the reference maximum that P is taken
+// against before the reference moves and O is rescaled.
+constexpr float kLazyRescaleLog2 = 8.f;
+
 __device__ __forceinline__ float fast_exp2(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
@@ -351,6 +355,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         }
       }
       if constexpr (kWarpsN > 1) __syncthreads();  // every token slice's row maxima are out
+      bool any_rescale = false;  // some row of this warp moved its reference maximum
       if (owns_rows) {
         float scale[2];
         float max_scaled[2];
@@ -360,10 +365,17 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
 #pragma unroll
             for (int n = 0; n < kWarpsN; ++n) tile_max[r] = fmaxf(tile_max[r], sRowPart[n * kBlockM + s_row[r]]);
           }
-          const float new_max = fmaxf(row_max[r], tile_max[r]);
+          // Lazy rescaling: the row's reference maximum moves only when this tile's exceeds it by more
+          // than 2^kLazyRescaleLog2 in P's units (P then stays <= 2^8, well inside bf16 and fp16), so
+          // after the first tiles every scale is exactly 1 and phase C skips O's rescale. (A row that
+          // has seen no token keeps -inf: -inf + 8 is -inf, so its first finite maximum moves it.)
+          const bool raise = tile_max[r] * params.softmax_scale_log2 >
+                             row_max[r] * params.softmax_scale_log2 + detail::kLazyRescaleLog2;
+          const float new_max = raise ? tile_max[r] : row_max[r];
           // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
           max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
-          scale[r] = detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]);
+          scale[r] = raise ? detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]) : 1.f;
+          any_rescale |= raise;
           row_max[r] = new_max;
         }
         float tile_sum[2] = {0.f, 0.f};
@@ -390,11 +402,12 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
           sScale[s_row[1]] = scale[1];
         }
       }
-      __syncthreads();
+      // (A barrier that also tells every warp whether any row's scale differs from 1.)
+      const bool rescale_o = __syncthreads_or(any_rescale);
 
       // ---- phase C (all warps): O = O * scale + P V over this warp's column slice ----
 #pragma unroll
-      for (int ms = 0; ms < kMSlabs; ++ms) {
+      for (int ms = 0; ms < kMSlabs && rescale_o; ++ms) {
         const float scale_lo = sScale[ms * 16 + quad_row];
         const float scale_hi = sScale[ms * 16 + quad_row + 8];
 #pragma unroll

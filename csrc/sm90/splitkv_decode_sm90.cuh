@@ -47,6 +47,10 @@ namespace detail {
 
 using Chunk = cute::uint128_t;  // 16 bytes
 
+// How far (in exp2 units) a row's maximum may grow past the reference maximum that P is taken
+// against before the reference moves and O is rescaled.
+constexpr float kLazyRescaleLog2 = 8.f;
+
 __device__ __forceinline__ float fast_exp2(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
@@ -355,10 +359,18 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
           const float other = smem.row_max[warpgroup ^ 1][row_local[r]];
-          const float new_max = fmaxf(row_max[r], fmaxf(tile_max[r], other));
+          const float seen_max = fmaxf(tile_max[r], other);
+          // Lazy rescaling: the row's reference maximum moves only when this tile's exceeds it by more
+          // than 2^kLazyRescaleLog2 in P's units (P then stays <= 2^8, well inside bf16 and fp16), so
+          // after the first tiles scale is exactly 1 and the warp skips O's rescale. Both warpgroups
+          // see the same two maxima and take the same decision. (A row that has seen no token keeps
+          // -inf: -inf + 8 is -inf, so its first finite maximum always moves it.)
+          const bool raise = seen_max * params.softmax_scale_log2 >
+                             row_max[r] * params.softmax_scale_log2 + detail::kLazyRescaleLog2;
+          const float new_max = raise ? seen_max : row_max[r];
           // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
           max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
-          scale[r] = detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]);
+          scale[r] = raise ? detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]) : 1.f;
           row_max[r] = new_max;
           row_sum[r] *= scale[r];
         }
