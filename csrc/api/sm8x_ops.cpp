@@ -35,8 +35,7 @@ decltype(auto) dispatch_block_m(int block_m, Fn&& fn) {
     case 32:
       return fn(std::integral_constant<int, 32>{});
     case 64:
-      if constexpr (has_block_m64(kTarget)) return fn(std::integral_constant<int, 64>{});
-      [[fallthrough]];
+      return fn(std::integral_constant<int, 64>{});
     default:
       TORCH_CHECK(false, "flash_mla: no ", variant, " kernel with block_m=", block_m);
   }

@@ -197,9 +197,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       // Q rows of this sequence -> shared memory, once per sequence, in the first stage's cp.async
       // group. Rows past rows_per_kv are zero-filled.
       if (piece.first_of_sequence) {
-        const int r = tid / Traits::kLoadThreadsPerRow;
-        static_assert(kThreads / Traits::kLoadThreadsPerRow >= kBlockM, "one pass loads every Q row");
-        if (r < kBlockM) {
+        constexpr int kRowsPerPass = kThreads / Traits::kLoadThreadsPerRow;
+#pragma unroll
+        for (int r = tid / Traits::kLoadThreadsPerRow; r < kBlockM; r += kRowsPerPass) {
           const bool valid = row_base + r < rows_per_kv;
           const Element* src = q_row_start(row_base + r);
 #pragma unroll

@@ -6,7 +6,7 @@ target only into that target's extension module, with that target's -gencode fla
 
 from pathlib import Path
 
-TARGETS = {"sm80": ("kSm80", (16, 32, 64)), "sm86": ("kSm86", (16, 32)), "sm89": ("kSm89", (16, 32))}
+TARGETS = {"sm80": ("kSm80", (16, 32, 64)), "sm86": ("kSm86", (16, 32, 64)), "sm89": ("kSm89", (16, 32, 64))}
 DTYPES = {"bf16": "__nv_bfloat16", "fp16": "__half"}
 
 TEMPLATE = """\
