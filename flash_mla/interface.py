@@ -15,6 +15,7 @@ Both of upstream's call forms work unchanged:
 from __future__ import annotations
 
 import math
+import numbers
 
 import dataclasses
 import os
@@ -231,9 +232,11 @@ def flash_mla_with_kvcache(
     check_decode_args(q, k_cache, block_table, cache_seqlens, head_dim_v)
     if softmax_scale is None:
         softmax_scale = q.shape[-1] ** -0.5
-    elif not (isinstance(softmax_scale, (int, float)) and math.isfinite(softmax_scale) and softmax_scale > 0):
+    elif (isinstance(softmax_scale, bool) or not isinstance(softmax_scale, (numbers.Real, torch.SymFloat))
+          or not (math.isfinite(float(softmax_scale)) and float(softmax_scale) > 0)):
         # The kernels take row maxima of the raw scores, which is only the maximum of the scaled ones
-        # for a positive scale.
+        # for a positive scale. (A SymFloat, e.g. a float argument of a torch.compile'd function, is
+        # specialised here as by the float() of the call below.)
         raise ValueError(f"softmax_scale must be a finite float > 0, got {softmax_scale!r}")
     require_cuda_device(q.device)
     b, s_q, h_q, _ = q.shape

@@ -51,9 +51,16 @@ def test_head_dim_v_must_be_512():
         call(*make_args(), head_dim_v=576)
 
 
-@pytest.mark.parametrize("scale", [0.0, -0.1, float("nan"), float("inf"), "0.1"])
+@pytest.mark.parametrize("scale", [0.0, -0.1, float("nan"), float("inf"), "0.1", True, torch.tensor(0.1)])
 def test_softmax_scale_must_be_positive_and_finite(scale):
     with pytest.raises(ValueError, match="softmax_scale must be a finite float > 0"):
+        call(*make_args(), softmax_scale=scale)
+
+
+@pytest.mark.parametrize("scale", [0.5, 1, None])
+def test_valid_softmax_scales_pass_validation(scale):
+    # (CPU tensors: the next check, the device, is what fails.)
+    with pytest.raises(ValueError, match="CUDA tensors"):
         call(*make_args(), softmax_scale=scale)
 
 
