@@ -49,7 +49,7 @@ def register_fakes(variant: str) -> None:
 
     @torch.library.register_fake(f"flash_mla::{variant}_decode")
     def _decode_fake(q, k_cache, block_table, cache_seqlens, metadata, num_splits, softmax_scale, causal,
-                     deterministic_chunk_blocks):
+                     deterministic_chunk_blocks, smem_per_block):
         b, s_q, h_q, _ = q.shape
         out = q.new_empty((b, s_q, h_q, HEAD_DIM_V))
         lse = q.new_empty((b, h_q, s_q), dtype=torch.float32)
@@ -67,21 +67,23 @@ class LaunchPlan:
 
 
 @cache
-def launch_plan(variant: str, rows_per_kv: int, device_index: int | None) -> LaunchPlan:
-    """Tile shape of `variant` for `rows_per_kv` query rows per KV head; with a device index, also how
-    many CTAs fit on one of its SMs."""
+def launch_plan(variant: str, rows_per_kv: int, device_index: int | None, smem_per_block: int = 0) -> LaunchPlan:
+    """Tile shape of `variant` for `rows_per_kv` query rows per KV head when its tiles may assume
+    `smem_per_block` bytes of shared memory (0: the device's, or without one the target's); with a
+    device index, also how many CTAs fit on one of its SMs."""
     if device_index is None:
-        values = op(variant, "launch_plan")(rows_per_kv, False)
+        values = op(variant, "launch_plan")(rows_per_kv, False, smem_per_block)
     else:
         with torch.cuda.device(device_index):
-            values = op(variant, "launch_plan")(rows_per_kv, True)
+            values = op(variant, "launch_plan")(rows_per_kv, True, smem_per_block)
     return LaunchPlan(*values)
 
 
 @cache
-def num_sm_parts(variant: str, rows_per_kv: int, num_heads_k: int, device_index: int) -> int:
-    """CTA columns of the split-KV grid: enough (m_block, kv_head, part) CTAs for one full wave."""
-    plan = launch_plan(variant, rows_per_kv, device_index)
+def num_sm_parts(variant: str, rows_per_kv: int, num_heads_k: int, device_index: int, smem_per_block: int) -> int:
+    """CTA columns of the split-KV grid: enough (m_block, kv_head, part) CTAs for one full wave of the
+    tile that `smem_per_block` selects."""
+    plan = launch_plan(variant, rows_per_kv, device_index, smem_per_block)
     num_m_blocks = -(-rows_per_kv // plan.block_m)
     sm_count = torch.cuda.get_device_properties(device_index).multi_processor_count
     return max(1, sm_count * max(1, plan.max_ctas_per_sm) // (num_heads_k * num_m_blocks))

@@ -24,6 +24,8 @@ HOPPER_VARIANTS = {"sm90": 227 * 1024}
 VARIANT_SMEM = {**SM8X_VARIANTS, **HOPPER_VARIANTS}
 VARIANTS = tuple(VARIANT_SMEM)
 FORCE_VARIANT_ENV = "FLASH_MLA_FORCE_VARIANT"
+# Shared memory per block an Ampere-class module may plan its tiles for (bytes; capped by the device's).
+SMEM_PER_BLOCK_ENV = "FLASH_MLA_SMEM_PER_BLOCK"
 
 _local = threading.local()
 
@@ -115,6 +117,40 @@ def select_variant(device: torch.device) -> str:
             f"this GPU offers {smem // 1024} KB"
         )
     return forced
+
+
+@contextlib.contextmanager
+def forced_smem_per_block(nbytes: int | None) -> Iterator[None]:
+    """Plan the Ampere-class tiles for `nbytes` of shared memory per block inside the block (capped by
+    the device's), e.g. the sm80 module's wide tile on an H100 in forward-compat mode."""
+    previous = getattr(_local, "smem_per_block", None)
+    _local.smem_per_block = nbytes
+    try:
+        yield
+    finally:
+        _local.smem_per_block = previous
+
+
+def smem_per_block(variant: str, device_index: int) -> int:
+    """Shared memory per block `variant`'s tiles may assume on CUDA device `device_index`.
+
+    Forced (context or FLASH_MLA_SMEM_PER_BLOCK), else the device's when `variant` is its native one
+    (an sm100 GPU gives the sm80 module its 227 KB), else, in forward-compat mode, the variant's own
+    target's (the sm80 module runs its A100 tiles on an H100). Always capped by the device's.
+    """
+    capability, device_smem = _device_facts(device_index)
+    forced = getattr(_local, "smem_per_block", None) or os.environ.get(SMEM_PER_BLOCK_ENV) or None
+    if forced is not None:
+        try:
+            nbytes = int(forced)
+        except ValueError:
+            raise ValueError(f"{SMEM_PER_BLOCK_ENV} must be a number of bytes, got {forced!r}") from None
+        if nbytes <= 0:
+            raise ValueError(f"{SMEM_PER_BLOCK_ENV} must be > 0, got {nbytes}")
+        return min(nbytes, device_smem)
+    if variant == native_variant(capability):
+        return device_smem
+    return min(VARIANT_SMEM[variant], device_smem)
 
 
 @cache

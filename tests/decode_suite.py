@@ -114,7 +114,7 @@ def test_opcheck(variant):
     inputs, meta, splits = _compile_case()
     decode_variant = flash_mla.targets.select_variant(inputs.q.device)
     args = (inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, meta, splits, inputs.softmax_scale,
-            True, 0)
+            True, 0, 0)
     torch.library.opcheck(ops.op(decode_variant, "decode"), args,
                           test_utils=("test_schema", "test_faketensor", "test_aot_dispatch_static"))
 
@@ -206,6 +206,30 @@ def test_decode_matches_reference(variant, case, dtype):
     case.dtype = DTYPES[dtype]
     case.seed = zlib.crc32(case.label().encode()) % 10_000
     check_case(case)
+
+
+WIDE_TILE_CASES = [c for c in CASES if c.s_q * c.h_q // c.h_kv > 32]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", list(DTYPES), ids=list(DTYPES))
+@pytest.mark.parametrize("case", WIDE_TILE_CASES, ids=[c.label()[:-5] for c in WIDE_TILE_CASES])
+def test_wide_tile_matches_reference(variant, case, dtype):
+    """The sm80 module's tile for GPUs with 227 KB per block (64-token stages; sm100 parts run it
+    natively, an H100 in forward-compat mode only when asked, as here): the 64+ row cases."""
+    from flash_mla import ops, targets
+
+    if variant != "sm80":
+        pytest.skip("only the sm80 module has a tile for 227 KB per block")
+    device_smem = torch.cuda.get_device_properties(torch.cuda.current_device()).shared_memory_per_block_optin
+    if device_smem < 227 * 1024:
+        pytest.skip(f"needs 227 KB of shared memory per block, this GPU offers {device_smem // 1024} KB")
+    case.dtype = DTYPES[dtype]
+    case.seed = zlib.crc32(case.label().encode()) % 10_000 + 1
+    with targets.forced_smem_per_block(device_smem):
+        plan = ops.launch_plan("sm80", case.s_q * case.h_q // case.h_kv, torch.cuda.current_device(), device_smem)
+        assert (plan.block_m, plan.block_n) == (64, 64), plan
+        check_case(case)
 
 
 @pytest.mark.gpu

@@ -39,14 +39,18 @@
   }
 
 // The three ops of a variant module, flash_mla::<variant>_{launch_plan,scheduler_metadata,decode}.
+// smem_per_block: the shared memory per block the kernel's tile may assume (0: the device's with
+// query_device / at a launch, else the target's); only the sm80 module has a tile that depends on it.
 #define FLASH_MLA_REGISTER_OPS(launch_plan_fn, scheduler_metadata_fn, decode_fn)                             \
   TORCH_LIBRARY_FRAGMENT(flash_mla, m) {                                                                    \
-    m.def(FLASH_MLA_OP("launch_plan") "(int rows_per_kv, bool query_device) -> int[]", &launch_plan_fn);     \
+    m.def(FLASH_MLA_OP("launch_plan") "(int rows_per_kv, bool query_device, int smem_per_block) -> int[]",    \
+          &launch_plan_fn);                                                                                  \
     m.def(FLASH_MLA_OP("scheduler_metadata") "(Tensor cache_seqlens, int num_sm_parts, "                    \
                                              "int deterministic_chunk_blocks) -> (Tensor, Tensor)");          \
     m.def(FLASH_MLA_OP("decode") "(Tensor q, Tensor k_cache, Tensor block_table, Tensor cache_seqlens, "      \
                                  "Tensor tile_scheduler_metadata, Tensor num_splits, float softmax_scale, "  \
-                                 "bool causal, int deterministic_chunk_blocks) -> (Tensor out, Tensor softmax_lse)"); \
+                                 "bool causal, int deterministic_chunk_blocks, int smem_per_block) "        \
+                                 "-> (Tensor out, Tensor softmax_lse)");                                     \
   }                                                                                                         \
   TORCH_LIBRARY_IMPL(flash_mla, CUDA, m) {                                                                  \
     m.impl(FLASH_MLA_OP("scheduler_metadata"), &scheduler_metadata_fn);                                     \

@@ -5,6 +5,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <tuple>
 #include <vector>
 
@@ -27,27 +28,46 @@ namespace {
 constexpr Target kTarget = Target::FLASH_MLA_SM8X_TARGET;
 constexpr const char* variant = FLASH_MLA_STR(FLASH_MLA_VARIANT);
 
+// Calls fn(block_m, block_n) with the tile's compile-time constants.
 template <typename Fn>
-decltype(auto) dispatch_block_m(int block_m, Fn&& fn) {
-  switch (block_m) {
+decltype(auto) dispatch_tile(TileKey tile, Fn&& fn) {
+  using std::integral_constant;
+  switch (tile.block_m) {
     case 16:
-      return fn(std::integral_constant<int, 16>{});
+      return fn(integral_constant<int, 16>{}, integral_constant<int, default_block_n(kTarget, 16)>{});
     case 32:
-      return fn(std::integral_constant<int, 32>{});
+      return fn(integral_constant<int, 32>{}, integral_constant<int, default_block_n(kTarget, 32)>{});
     case 64:
-      return fn(std::integral_constant<int, 64>{});
+      if constexpr (has_wide_tile(kTarget)) {
+        if (tile.block_n == 64) return fn(integral_constant<int, 64>{}, integral_constant<int, 64>{});
+      }
+      return fn(integral_constant<int, 64>{}, integral_constant<int, default_block_n(kTarget, 64)>{});
     default:
-      TORCH_CHECK(false, "flash_mla: no ", variant, " kernel with block_m=", block_m);
+      TORCH_CHECK(false, "flash_mla: no ", variant, " kernel with block_m=", tile.block_m);
   }
 }
 
+// Shared memory per block the tile choice may assume. With query_device: the current device's, capped
+// by `smem_per_block` when that is > 0 (flash_mla/targets.py passes the target's own budget in
+// forward-compat mode, so that an A100 tile runs on an H100). Without: `smem_per_block` if > 0, else
+// the target's.
+int tile_budget(int64_t smem_per_block, bool query_device) {
+  if (!query_device) return smem_per_block > 0 ? static_cast<int>(smem_per_block) : max_smem_per_block(kTarget);
+  int device = 0;
+  int optin = 0;
+  C10_CUDA_CHECK(cudaGetDevice(&device));
+  C10_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  return smem_per_block > 0 ? static_cast<int>(std::min<int64_t>(optin, smem_per_block)) : optin;
+}
+
 // [block_m, block_n, num_warps, stages, smem_bytes, max_ctas_per_sm (0 without a GPU)]
-std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device) {
+std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t smem_per_block) {
   CHECK_ARG(rows_per_kv >= 1, "rows_per_kv must be >= 1, got ", rows_per_kv);
-  const int block_m = choose_block_m(kTarget, static_cast<int>(rows_per_kv));
-  const TileShape shape = tile_shape(kTarget, block_m);
-  return dispatch_block_m(block_m, [&](auto bm) {
-    using Kernel = SplitKVDecode<__nv_bfloat16, kTarget, decltype(bm)::value>;
+  CHECK_ARG(smem_per_block >= 0, "smem_per_block must be >= 0, got ", smem_per_block);
+  const TileKey tile = choose_tile(kTarget, static_cast<int>(rows_per_kv), tile_budget(smem_per_block, query_device));
+  return dispatch_tile(tile, [&](auto bm, auto bn) {
+    constexpr TileShape shape = tile_shape(kTarget, decltype(bm)::value, decltype(bn)::value);
+    using Kernel = SplitKVDecode<__nv_bfloat16, kTarget, decltype(bm)::value, decltype(bn)::value>;
     return std::vector<int64_t>{shape.block_m, shape.block_n,       shape.num_warps,
                                 shape.stages,  Kernel::smem_bytes(), query_device ? Kernel::max_ctas_per_sm() : 0};
   });
@@ -61,15 +81,19 @@ std::tuple<at::Tensor, at::Tensor> scheduler_metadata(const at::Tensor& seqlens_
 std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor& k_cache,
                                           const at::Tensor& block_table, const at::Tensor& seqlens_k,
                                           const at::Tensor& metadata, const at::Tensor& num_splits,
-                                          double softmax_scale, bool causal, int64_t deterministic_chunk_blocks) {
+                                          double softmax_scale, bool causal, int64_t deterministic_chunk_blocks,
+                                          int64_t smem_per_block) {
   const c10::cuda::CUDAGuard guard(q.device());
+  CHECK_ARG(smem_per_block >= 0, "smem_per_block must be >= 0, got ", smem_per_block);
   const api::DecodeLaunch launch = api::prepare_decode(variant, q, k_cache, block_table, seqlens_k, metadata, num_splits,
                                                        softmax_scale, causal, deterministic_chunk_blocks);
-  const int block_m = choose_block_m(kTarget, launch.params.rows_per_kv);
+  const TileKey tile = choose_tile(kTarget, launch.params.rows_per_kv, tile_budget(smem_per_block, true));
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   api::dispatch_dtype(variant, q.scalar_type(), [&](auto element) {
     using Element = decltype(element);
-    dispatch_block_m(block_m, [&](auto bm) { SplitKVDecode<Element, kTarget, decltype(bm)::value>::launch(launch.params, stream); });
+    dispatch_tile(tile, [&](auto bm, auto bn) {
+      SplitKVDecode<Element, kTarget, decltype(bm)::value, decltype(bn)::value>::launch(launch.params, stream);
+    });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     launch_combine_splits<Element>(launch.params, stream);
     C10_CUDA_KERNEL_LAUNCH_CHECK();

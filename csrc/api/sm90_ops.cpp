@@ -21,7 +21,7 @@ namespace {
 constexpr const char* variant = "sm90";
 
 // [block_m, block_n, num_warps, stages, smem_bytes, max_ctas_per_sm (0 without a GPU)]
-std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device) {
+std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t /*smem_per_block*/) {
   CHECK_ARG(rows_per_kv >= 1, "rows_per_kv must be >= 1, got ", rows_per_kv);
   using Kernel = SplitKVDecode<__nv_bfloat16>;
   return std::vector<int64_t>{kBlockM, kScheduleBlockTokens, 12, 2, Kernel::smem_bytes(),
@@ -36,7 +36,8 @@ std::tuple<at::Tensor, at::Tensor> scheduler_metadata(const at::Tensor& seqlens_
 std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor& k_cache,
                                           const at::Tensor& block_table, const at::Tensor& seqlens_k,
                                           const at::Tensor& metadata, const at::Tensor& num_splits,
-                                          double softmax_scale, bool causal, int64_t deterministic_chunk_blocks) {
+                                          double softmax_scale, bool causal, int64_t deterministic_chunk_blocks,
+                                          int64_t /*smem_per_block: one tile*/) {
   const c10::cuda::CUDAGuard guard(q.device());
   const api::DecodeLaunch launch = api::prepare_decode(variant, q, k_cache, block_table, seqlens_k, metadata, num_splits,
                                                        softmax_scale, causal, deterministic_chunk_blocks);

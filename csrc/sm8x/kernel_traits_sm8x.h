@@ -23,17 +23,17 @@ struct MmaAtom<__half> {
   using Op = cute::SM80_16x8x16_F32F16F16F32_TN;
 };
 
-template <typename Element_, Target kTarget_, int kBlockM_>
+template <typename Element_, Target kTarget_, int kBlockM_, int kBlockN_>
 struct KernelTraits {
   using Element = Element_;
   static constexpr Target kTarget = kTarget_;
-  static constexpr TileShape kShape = tile_shape(kTarget_, kBlockM_);
+  static constexpr TileShape kShape = tile_shape(kTarget_, kBlockM_, kBlockN_);
   static constexpr int kBlockM = kShape.block_m;
   static constexpr int kBlockN = kShape.block_n;
   static constexpr int kNWarps = kShape.num_warps;
   static constexpr int kStages = kShape.stages;
   static constexpr int kThreads = kNWarps * 32;
-  static_assert(kBlockM == kBlockM_, "tile_shape must honour the requested block_m");
+  static_assert(kBlockM == kBlockM_ && kBlockN == kBlockN_, "tile_shape must honour the requested tile");
   static_assert(kScheduleBlockTokens % kBlockN == 0, "a tile never straddles a split boundary");
   static_assert(kStages >= 2, "one stage loads while another computes");
 
@@ -43,7 +43,11 @@ struct KernelTraits {
   static constexpr int kChunksPerRow = kHeadDimQK * 2 / 16;  // 72 chunks of 16 B
   static constexpr int kLoadThreadsPerRow = 8;                // 8 x 16 B = one 128 B segment
   static constexpr int kChunksPerLoadThread = kChunksPerRow / kLoadThreadsPerRow;  // 9
-  static constexpr int kPRowStride = kBlockN + 8;  // same trick for the P tile
+  // P (kBlockM x kBlockN, 16-bit) either has its own buffer or, for a 64 x 64 tile, takes the place of
+  // the current stage's RoPE columns (512..575: S is done with them, V does not use them), rows kRowStride
+  // apart like K's. Phase A and phase B are separated by a barrier when kKSplit > 1 or kWarpsN > 1.
+  static constexpr bool kPInStage = kShape.block_m == 64 && kShape.block_n == 64;
+  static constexpr int kPRowStride = kPInStage ? kHeadDimQK + 8 : kBlockN + 8;  // rows 16 B apart in banks
 
   // S = Q K^T: warp (warp_m, warp_n, k_split) multiplies 16 query rows by kTokensPerWarp tokens of
   // the tile over one kKSplit-th of the 576 columns. Q's A-fragments come from registers (each warp
@@ -79,14 +83,15 @@ struct KernelTraits {
   static constexpr int kSmemPartialOffset = kSmemKVOffset + kSmemKVBytes;  // partial S of k_split > 0
   static constexpr int kSmemPartialFloats = kWarpsM * kWarpsN * (kKSplit - 1) * kNTilesS * 32 * 4;
   static constexpr int kSmemPOffset = kSmemPartialOffset + kSmemPartialFloats * 4;
-  static constexpr int kSmemPBytes = kBlockM * kPRowStride * 2;
+  static constexpr int kSmemPBytes = kPInStage ? 0 : kBlockM * kPRowStride * 2;
   static constexpr int kSmemRowOffset = kSmemPOffset + kSmemPBytes;  // scale, 1/l, lse per row
   static constexpr int kSmemRowBytes = 3 * kBlockM * 4;
   // Per-row maxima (then sums) of each warp_n's tokens, exchanged between the kWarpsN row owners.
   static constexpr int kSmemRowPartOffset = kSmemRowOffset + kSmemRowBytes;
   static constexpr int kSmemRowPartBytes = kWarpsN > 1 ? kWarpsN * kBlockM * 4 : 0;
   static constexpr int kSmemBytes = kSmemRowPartOffset + kSmemRowPartBytes;
-  static_assert(kSmemBytes <= max_smem_per_block(kTarget_), "tile config exceeds the target's shared memory");
+  static_assert(kSmemBytes <= smem_budget(kTarget_, kBlockM_, kBlockN_), "tile config exceeds its shared-memory budget");
+  static_assert(!kPInStage || kKSplit > 1 || kWarpsN > 1, "P over K's RoPE columns needs a barrier after S");
 };
 
 }  // namespace flash_mla::sm8x

@@ -275,6 +275,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       cute::cp_async_fence();
 
       const Element* sK = sKV + (tile % kStages) * Traits::kSmemKVStageElems;
+      Element* sP_tile = Traits::kPInStage ? sKV + (tile % kStages) * Traits::kSmemKVStageElems + kHeadDimV : sP;
       const int tile_token = token_begin + tile * kBlockN;
 
       // ---- phase A: partial S = Q K^T over this warp's columns, all kBlockN tokens ----
@@ -388,8 +389,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
             tile_sum[i / 2] += p[i];
           }
           const int col = warp_n * kTokensPerWarp + nt * 8 + quad_col;
-          *reinterpret_cast<uint32_t*>(sP + s_row[0] * kPRowStride + col) = detail::pack_two<Element>(p[0], p[1]);
-          *reinterpret_cast<uint32_t*>(sP + s_row[1] * kPRowStride + col) = detail::pack_two<Element>(p[2], p[3]);
+          *reinterpret_cast<uint32_t*>(sP_tile + s_row[0] * kPRowStride + col) = detail::pack_two<Element>(p[0], p[1]);
+          *reinterpret_cast<uint32_t*>(sP_tile + s_row[1] * kPRowStride + col) = detail::pack_two<Element>(p[2], p[3]);
         }
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
@@ -418,7 +419,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
           o_acc[ms][nt][3] *= scale_hi;
         }
       }
-      const Element* sP_thread = sP + (lane % 16) * kPRowStride + (lane / 16) * 8;
+      const Element* sP_thread = sP_tile + (lane % 16) * kPRowStride + (lane / 16) * 8;
       const Element* sV_thread = sK + (lane % 8 + ((lane / 8) % 2) * 8) * kRowStride + warp * kWarpCols +
                                  (lane / 16) * 8;
 #pragma unroll
@@ -517,9 +518,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
   }
 }
 
-template <typename Element, Target kTarget, int kBlockM>
-void SplitKVDecode<Element, kTarget, kBlockM>::launch(const DecodeParams& params, cudaStream_t stream) {
-  using Traits = KernelTraits<Element, kTarget, kBlockM>;
+template <typename Element, Target kTarget, int kBlockM, int kBlockN>
+void SplitKVDecode<Element, kTarget, kBlockM, kBlockN>::launch(const DecodeParams& params, cudaStream_t stream) {
+  using Traits = KernelTraits<Element, kTarget, kBlockM, kBlockN>;
   auto kernel = splitkv_decode_kernel<Traits>;
   static std::atomic<uint64_t> smem_raised{0};
   raise_dynamic_smem_once(kernel, Traits::kSmemBytes, smem_raised);
@@ -528,14 +529,14 @@ void SplitKVDecode<Element, kTarget, kBlockM>::launch(const DecodeParams& params
   kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params);
 }
 
-template <typename Element, Target kTarget, int kBlockM>
-int SplitKVDecode<Element, kTarget, kBlockM>::smem_bytes() {
-  return KernelTraits<Element, kTarget, kBlockM>::kSmemBytes;
+template <typename Element, Target kTarget, int kBlockM, int kBlockN>
+int SplitKVDecode<Element, kTarget, kBlockM, kBlockN>::smem_bytes() {
+  return KernelTraits<Element, kTarget, kBlockM, kBlockN>::kSmemBytes;
 }
 
-template <typename Element, Target kTarget, int kBlockM>
-int SplitKVDecode<Element, kTarget, kBlockM>::max_ctas_per_sm() {
-  using Traits = KernelTraits<Element, kTarget, kBlockM>;
+template <typename Element, Target kTarget, int kBlockM, int kBlockN>
+int SplitKVDecode<Element, kTarget, kBlockM, kBlockN>::max_ctas_per_sm() {
+  using Traits = KernelTraits<Element, kTarget, kBlockM, kBlockN>;
   return flash_mla::max_ctas_per_sm(splitkv_decode_kernel<Traits>, Traits::kThreads, Traits::kSmemBytes);
 }
 

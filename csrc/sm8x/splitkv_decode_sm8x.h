@@ -1,5 +1,5 @@
 // Launchers of the Ampere-class split-KV decode kernel (declarations). Bodies live in
-// splitkv_decode_sm8x.cuh; one explicit instantiation per (target, dtype, block_m) lives in
+// splitkv_decode_sm8x.cuh; one explicit instantiation per (target, dtype, tile) lives in
 // instantiations/.
 #pragma once
 
@@ -10,7 +10,7 @@
 
 namespace flash_mla::sm8x {
 
-template <typename Element, Target kTarget, int kBlockM>
+template <typename Element, Target kTarget, int kBlockM, int kBlockN>
 struct SplitKVDecode {
   static void launch(const DecodeParams& params, cudaStream_t stream);
   // Dynamic shared memory of one CTA, in bytes.

@@ -45,20 +45,44 @@ struct TileShape {
 // Q in registers spilled with the 16-warp grids); with it their 64+ row groups run 1.33-1.41x
 // faster, as fast as sm80's (run 60). Configs that spill and were not kept: m64 4 x 1 x 2 with 3 or 4
 // 32-token stages (sm80, Q in registers: 14 B), 4 x 2 x 1 (454 B), 16 warps 4 x 1 x 4 (198 B).
-constexpr TileShape tile_shape(Target target, int block_m) {
+constexpr TileShape tile_shape(Target target, int block_m, int block_n) {
   if (target == Target::kSm80) {
-    if (block_m == 64) return TileShape{64, 32, 8, 2, true, 1};
+    if (block_m == 64) return block_n == 64 ? TileShape{64, 64, 8, 2, true, 2} : TileShape{64, 32, 8, 2, true, 1};
     return block_m == 16 ? TileShape{16, 64, 4, 2} : TileShape{32, 32, 16, 4, false, 2};
   }
   if (block_m == 64) return TileShape{64, 32, 8, 2, false, 1};
   return block_m == 16 ? TileShape{16, 32, 8, 2, false, 2} : TileShape{32, 32, 8, 2, false, 1};
 }
 
-// Rows per CTA for a group of `rows` query rows sharing one KV head.
-constexpr int choose_block_m(Target, int rows) {
-  if (rows <= 16) return 16;
-  if (rows <= 32) return 32;
-  return 64;
+// The sm80 module also runs on GPUs with more shared memory per block than the A100's 163 KB: sm100
+// parts through its compute_80 PTX and, in forward-compat mode, H100/H200 (227 KB each). There its
+// 64-row groups take a wide tile, 64-token stages with P over the current stage's RoPE columns:
+//   m64n64, 8 warps (4 x 2 x 1): Q 73 KB + 2 x 64-token stages 146 KB = 220 KB; 220 registers.
+// It reads Q and K once per 32 tokens a warp instead of 16 and halves the barriers per token:
+// 0.89-0.92x the time of the 163 KB tile on an H100 (benchmarks/NOTES.md, run 67).
+constexpr int kWideTileSmemPerBlock = 227 * 1024;
+constexpr bool has_wide_tile(Target target) { return target == Target::kSm80; }
+
+// Shared memory a tile may use: its target's, or kWideTileSmemPerBlock for the wide tile.
+constexpr int smem_budget(Target target, int block_m, int block_n) {
+  return has_wide_tile(target) && block_m == 64 && block_n == 64 ? kWideTileSmemPerBlock : max_smem_per_block(target);
+}
+
+// Tokens per stage of a target's tile of block_m rows within the target's own shared memory.
+constexpr int default_block_n(Target target, int block_m) {
+  return target == Target::kSm80 && block_m == 16 ? 64 : 32;
+}
+
+struct TileKey {
+  int block_m;
+  int block_n;
+};
+
+// The tile for `rows` query rows sharing one KV head on a device that grants `smem_per_block` bytes.
+constexpr TileKey choose_tile(Target target, int rows, int smem_per_block) {
+  const int block_m = rows <= 16 ? 16 : rows <= 32 ? 32 : 64;
+  if (has_wide_tile(target) && block_m == 64 && smem_per_block >= kWideTileSmemPerBlock) return {64, 64};
+  return {block_m, default_block_n(target, block_m)};
 }
 
 }  // namespace flash_mla::sm8x

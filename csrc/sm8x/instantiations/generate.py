@@ -1,4 +1,4 @@
-"""Writes one tiny .cu per (target, dtype, block_m) of the Ampere-class decode kernel.
+"""Writes one tiny .cu per (target, dtype, tile) of the Ampere-class decode kernel.
 
 Run from anywhere: `python csrc/sm8x/instantiations/generate.py`. setup.py compiles the files of a
 target only into that target's extension module, with that target's -gencode flags.
@@ -6,7 +6,12 @@ target only into that target's extension module, with that target's -gencode fla
 
 from pathlib import Path
 
-TARGETS = {"sm80": ("kSm80", (16, 32, 64)), "sm86": ("kSm86", (16, 32, 64)), "sm89": ("kSm89", (16, 32, 64))}
+# (block_m, block_n) of every tile a target's module holds: csrc/sm8x/tile_configs.h.
+TARGETS = {
+    "sm80": ("kSm80", ((16, 64), (32, 32), (64, 32), (64, 64))),
+    "sm86": ("kSm86", ((16, 32), (32, 32), (64, 32))),
+    "sm89": ("kSm89", ((16, 32), (32, 32), (64, 32))),
+}
 DTYPES = {"bf16": "__nv_bfloat16", "fp16": "__half"}
 
 TEMPLATE = """\
@@ -14,7 +19,7 @@ TEMPLATE = """\
 #include "../splitkv_decode_sm8x.cuh"
 
 namespace flash_mla::sm8x {{
-template struct SplitKVDecode<{element}, Target::{target}, {block_m}>;
+template struct SplitKVDecode<{element}, Target::{target}, {block_m}, {block_n}>;
 }}  // namespace flash_mla::sm8x
 """
 
@@ -23,11 +28,11 @@ def main() -> None:
     here = Path(__file__).resolve().parent
     for old in here.glob("*.cu"):
         old.unlink()
-    for target, (enum, block_ms) in TARGETS.items():
+    for target, (enum, tiles) in TARGETS.items():
         for dtype, element in DTYPES.items():
-            for block_m in block_ms:
-                name = here / f"{target}_{dtype}_m{block_m}.cu"
-                name.write_text(TEMPLATE.format(element=element, target=enum, block_m=block_m))
+            for block_m, block_n in tiles:
+                name = here / f"{target}_{dtype}_m{block_m}n{block_n}.cu"
+                name.write_text(TEMPLATE.format(element=element, target=enum, block_m=block_m, block_n=block_n))
 
 
 if __name__ == "__main__":

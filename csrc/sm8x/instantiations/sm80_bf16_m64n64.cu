@@ -2,5 +2,5 @@
 #include "../splitkv_decode_sm8x.cuh"
 
 namespace flash_mla::sm8x {
-template struct SplitKVDecode<__nv_bfloat16, Target::kSm80, 64>;
+template struct SplitKVDecode<__nv_bfloat16, Target::kSm80, 64, 64>;
 }  // namespace flash_mla::sm8x

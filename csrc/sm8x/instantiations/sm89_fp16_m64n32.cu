@@ -2,5 +2,5 @@
 #include "../splitkv_decode_sm8x.cuh"
 
 namespace flash_mla::sm8x {
-template struct SplitKVDecode<__half, Target::kSm86, 16>;
+template struct SplitKVDecode<__half, Target::kSm89, 64, 32>;
 }  // namespace flash_mla::sm8x
