@@ -7,8 +7,9 @@ beside the peers when they are installed.
 Grid and method as ../shared/anchors.md: b=128, h_kv=1, page 64, causal, s_k in {4096, 8192} fixed or
 varlen (uniform in [s_k/2, s_k], one seeded draw), h_q in {16, 64, 128}, s_q in {1, 2}; median of 50
 launches after a 256 MiB L2 flush; metadata computed outside the timed region. A variant other than
-the GPU's native one runs through flash_mla.forced_variant (forward-compat). Peers come from the
-prebuilt harness (bench_anchors.make_impl) and see the same inputs.
+the GPU's native one runs through flash_mla.forced_variant (forward-compat); `VARIANT@BYTES` (e.g.
+sm80@232448) also plans its tiles for BYTES of shared memory per block (the sm80 module's 227 KB tile on
+an H100). Peers come from the prebuilt harness (bench_anchors.make_impl) and see the same inputs.
 """
 
 from __future__ import annotations
@@ -42,15 +43,24 @@ def grid(quick: bool):
     return rows
 
 
-def ours(variant: str):
+def ours(spec: str):
     import flash_mla
+    from flash_mla import targets
 
+    variant, _, smem = spec.partition("@")
     native = flash_mla.native_variant(torch.cuda.get_device_capability())
 
     def prepare(inputs):
         s_q, h_q = inputs.q.shape[1], inputs.q.shape[2]
+
+        @contextlib.contextmanager
         def ctx():
-            return flash_mla.forced_variant(variant) if variant != native else contextlib.nullcontext()
+            with contextlib.ExitStack() as stack:
+                if variant != native:
+                    stack.enter_context(flash_mla.forced_variant(variant))
+                if smem:
+                    stack.enter_context(targets.forced_smem_per_block(int(smem)))
+                yield
 
         with ctx():
             meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
