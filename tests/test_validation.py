@@ -121,3 +121,37 @@ def test_forced_variant_rejects_unknown_names():
 
 def test_import_needs_no_gpu():
     assert flash_mla.__version__
+
+
+@pytest.fixture
+def fake_device(monkeypatch):
+    """CUDA device 0 as an H100 (9.0, 227 KB per block) or a B200 (10.0, 227 KB), for targets' rules."""
+    def install(capability, smem=232448):
+        monkeypatch.setitem(targets._device_facts_cache, 0, (capability, smem))
+    monkeypatch.delenv(targets.SMEM_PER_BLOCK_ENV, raising=False)
+    return install
+
+
+def test_forward_compat_plans_for_the_target_budget(fake_device):
+    fake_device((9, 0))
+    assert targets.smem_per_block("sm80", 0) == 163 * 1024  # the A100's tiles on an H100
+    assert targets.smem_per_block("sm86", 0) == 99 * 1024
+    assert targets.smem_per_block("sm90", 0) == 232448      # native: the device's
+
+
+def test_native_sm80_on_a_227_kb_gpu_plans_for_the_device(fake_device):
+    fake_device((10, 0))
+    assert targets.smem_per_block("sm80", 0) == 232448
+
+
+def test_forced_smem_per_block_is_capped_by_the_device(fake_device, monkeypatch):
+    fake_device((9, 0))
+    with targets.forced_smem_per_block(232448):
+        assert targets.smem_per_block("sm80", 0) == 232448
+    with targets.forced_smem_per_block(10**9):
+        assert targets.smem_per_block("sm80", 0) == 232448
+    monkeypatch.setenv(targets.SMEM_PER_BLOCK_ENV, "100000")
+    assert targets.smem_per_block("sm80", 0) == 100000
+    monkeypatch.setenv(targets.SMEM_PER_BLOCK_ENV, "lots")
+    with pytest.raises(ValueError, match="FLASH_MLA_SMEM_PER_BLOCK must be a number of bytes"):
+        targets.smem_per_block("sm80", 0)
