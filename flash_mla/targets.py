@@ -66,12 +66,19 @@ def forced_variant(variant: str | None) -> Iterator[None]:
     """
     if variant is not None and variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    previous = getattr(_local, "variant", None)
-    _local.variant = variant
+    with _thread_override("variant", variant):
+        yield
+
+
+@contextlib.contextmanager
+def _thread_override(name: str, value) -> Iterator[None]:
+    """Set this thread's override `name` (read back with getattr(_local, name, None)) inside the block."""
+    previous = getattr(_local, name, None)
+    setattr(_local, name, value)
     try:
         yield
     finally:
-        _local.variant = previous
+        setattr(_local, name, previous)
 
 
 def _required_capability(variant: str) -> tuple[int, int]:
@@ -123,12 +130,8 @@ def select_variant(device: torch.device) -> str:
 def forced_smem_per_block(nbytes: int | None) -> Iterator[None]:
     """Plan the Ampere-class tiles for `nbytes` of shared memory per block inside the block (capped by
     the device's), e.g. the sm80 module's wide tile on an H100 in forward-compat mode."""
-    previous = getattr(_local, "smem_per_block", None)
-    _local.smem_per_block = nbytes
-    try:
+    with _thread_override("smem_per_block", nbytes):
         yield
-    finally:
-        _local.smem_per_block = previous
 
 
 def smem_per_block(variant: str, device_index: int) -> int:

@@ -5,7 +5,6 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include <algorithm>
 #include <tuple>
 #include <vector>
 
@@ -47,17 +46,18 @@ decltype(auto) dispatch_tile(TileKey tile, Fn&& fn) {
   }
 }
 
-// Shared memory per block the tile choice may assume. With query_device: the current device's, capped
-// by `smem_per_block` when that is > 0 (flash_mla/targets.py passes the target's own budget in
-// forward-compat mode, so that an A100 tile runs on an H100). Without: `smem_per_block` if > 0, else
-// the target's.
+// Shared memory per block the tile choice may assume: `smem_per_block` when > 0 (flash_mla/targets.py
+// passes the device's, capped, or the target's own in forward-compat mode, so that an A100 tile runs on
+// an H100), else the current device's with query_device, else the target's. (No device query at a
+// launch: the Python side has the device's figure cached.)
 int tile_budget(int64_t smem_per_block, bool query_device) {
-  if (!query_device) return smem_per_block > 0 ? static_cast<int>(smem_per_block) : max_smem_per_block(kTarget);
+  if (smem_per_block > 0) return static_cast<int>(smem_per_block);
+  if (!query_device) return max_smem_per_block(kTarget);
   int device = 0;
   int optin = 0;
   C10_CUDA_CHECK(cudaGetDevice(&device));
   C10_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-  return smem_per_block > 0 ? static_cast<int>(std::min<int64_t>(optin, smem_per_block)) : optin;
+  return optin;
 }
 
 // [block_m, block_n, num_warps, stages, smem_bytes, max_ctas_per_sm (0 without a GPU)]
@@ -87,7 +87,7 @@ std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor&
   CHECK_ARG(smem_per_block >= 0, "smem_per_block must be >= 0, got ", smem_per_block);
   const api::DecodeLaunch launch = api::prepare_decode(variant, q, k_cache, block_table, seqlens_k, metadata, num_splits,
                                                        softmax_scale, causal, deterministic_chunk_blocks);
-  const TileKey tile = choose_tile(kTarget, launch.params.rows_per_kv, tile_budget(smem_per_block, true));
+  const TileKey tile = choose_tile(kTarget, launch.params.rows_per_kv, tile_budget(smem_per_block, /*query_device=*/true));
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   api::dispatch_dtype(variant, q.scalar_type(), [&](auto element) {
     using Element = decltype(element);
