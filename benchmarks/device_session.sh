@@ -2,7 +2,7 @@
 # One device call: build every target, run the GPU test modules (forward-compat for the older
 # variants), then the benchmark grid beside the peers. Prints a short table last.
 #   STEPS="build test bench" bash benchmarks/device_session.sh
-# Steps: build test artifacts sanitize scripts spread bench profile ncu ab (see each block's comment;
+# Steps: build test artifacts sanitize repro scripts spread bench profile ncu ab (see each block's comment;
 # knobs are the environment variables each block reads, e.g. TEST_MODULES, VARIANTS, PEERS, AB_DIR).
 # Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
 set -uo pipefail
@@ -44,6 +44,13 @@ if [[ $STEPS == *sanitize* ]]; then  # memcheck + racecheck: split-heavy varlen 
       tests/test_flash_mla_${SANITIZE_MODULE:-sm80}.py -k "$case and bf16" > "/tmp/sanitize_${tool}_$case.log" 2>&1
     echo "compute-sanitizer $tool $case: rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|passed|failed' "/tmp/sanitize_${tool}_$case.log" | tr '\n' ' ')"
   done; done
+fi
+if [[ $STEPS == *repro* ]]; then  # does racecheck model a bar.arrive -> bar.sync hand-off? (benchmarks/sanitizer/)
+  nvcc -std=c++17 -arch=sm_90a -o /tmp/racecheck_arrive_sync benchmarks/sanitizer/racecheck_arrive_sync.cu &&
+    for mode in arrive sync none; do
+      compute-sanitizer --tool racecheck /tmp/racecheck_arrive_sync $mode > "$OUT/repro_$mode.log" 2>&1
+      echo "racecheck, $mode hand-off: rc=$? $(grep -E '^mode|RACECHECK SUMMARY' "$OUT/repro_$mode.log" | tr '\n' ' ')"
+    done
 fi
 if [[ $STEPS == *scripts* ]]; then  # each module's script table, bf16 and fp16
   for v in sm80 sm86 sm89; do for dt in bf16 fp16; do
