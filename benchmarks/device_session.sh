@@ -85,11 +85,13 @@ if [[ $STEPS == *profile* ]]; then  # GPU time by kernel, and the host time of a
     --peers-dir .peers 2>&1 | grep -v -i "warn" | tee "$OUT/profile.log"
 fi
 if [[ $STEPS == *ncu* ]]; then  # Nsight Compute on one decode launch per config: throughput and stall reasons
+  # NCU_SCRIPT_ARGS goes to profile_kernels.py (e.g. "--variant sm80", or "--peer flashinfer_fa2_bf16 --peers-dir
+  # .peers" with NCU_KERNEL=regex:BatchMLAPagedAttentionKernel); NCU_TAG names the logs.
   for config in ${NCU_CONFIGS:-8192:128:2 8192:16:1}; do
-    log="$OUT/ncu_${config//:/_}.txt"
-    timeout ${NCU_TIMEOUT:-240} ncu --kernel-name regex:splitkv_decode_kernel --launch-skip 2 --launch-count 1 \
+    log="$OUT/ncu_${NCU_TAG:-ours}_${config//:/_}.txt"
+    timeout ${NCU_TIMEOUT:-240} ncu --kernel-name ${NCU_KERNEL:-regex:splitkv_decode_kernel} --launch-skip 2 --launch-count 1 \
       --section SpeedOfLight --section WarpStateStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
-      ${NCU_ARGS:-} python3 benchmarks/profile_kernels.py --configs "$config" --launch-only > "$log" 2>&1
+      ${NCU_ARGS:-} python3 benchmarks/profile_kernels.py --configs "$config" --launch-only ${NCU_SCRIPT_ARGS:-} > "$log" 2>&1
     echo "ncu $config: $(grep -E 'Duration|SM Busy|Issue Slots Busy|Warp Cycles Per Issued|DRAM Throughput|Local Memory Spilling Requests ' "$log" |
       sed 's/  */ /g' | tr '\n' ';')"
     grep -A2 "Est. Local Speedup" "$log" | grep -E "stalled|spends" | head -2

@@ -2,6 +2,8 @@
 
     python benchmarks/profile_kernels.py [--variant sm90] [--configs 8192:16:1,8192:64:1,8192:128:2]
         [--batch 128] [--varlen]
+    ncu ... python benchmarks/profile_kernels.py --configs 8192:64:2 --launch-only [--peer flashinfer_fa2_bf16
+        --peers-dir .peers]
 
 Each config is s_k:h_q:s_q (b=128, h_kv=1, page 64, causal, bf16 by default). Prints, per config,
 the mean microseconds of each kernel over --iters calls (the decode kernel, the split combine, and
@@ -40,6 +42,8 @@ def main() -> int:
                         "first launch plus the gaps between kernels")
     parser.add_argument("--launch-only", action="store_true",
                         help="only run each config a few times, no profiler (for `ncu ... profile_kernels.py`)")
+    parser.add_argument("--peer", default=None,
+                        help="with --launch-only and --peers-dir: run this peer (bench_anchors name) instead of ours")
     args = parser.parse_args()
 
     import flash_mla
@@ -53,6 +57,18 @@ def main() -> int:
         seqlen_k, h_q, s_q = (int(x) for x in config.split(":"))
         case = DecodeCase(args.batch, seqlen_k, h_q, s_q, varlen=args.varlen, seed=1234)
         inputs = make_inputs(case, "cuda")
+        if args.peer:  # the same inputs through a peer, for ncu to profile side by side with ours
+            if not (args.launch_only and args.peers_dir):
+                parser.error("--peer needs --launch-only and --peers-dir")
+            sys.path.insert(0, args.peers_dir)
+            import bench_anchors
+
+            prepare, _ = bench_anchors.make_impl(torch, args.peer, str(Path(args.peers_dir) / "prebuilt"))
+            run_peer = prepare(inputs.q, inputs.k_cache, inputs.block_table, inputs.cache_seqlens, True)
+            for _ in range(3):
+                run_peer()
+            torch.cuda.synchronize()
+            continue
         with ctx():
             meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
 
