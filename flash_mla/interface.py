@@ -14,16 +14,15 @@ Both of upstream's call forms work unchanged:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
-
-import dataclasses
 import os
 
 import torch
 
 from . import ops
-from .targets import require_cuda_device, select_variant, smem_per_block
+from .targets import device_index, require_cuda_device, select_variant, smem_per_block
 
 MAX_SEQLEN_Q = 16  # query tokens per request a decode kernel takes (MTP / speculative decoding)
 MAX_HEADS_Q = 128
@@ -76,9 +75,9 @@ def _compute_metadata(cache_seqlens: torch.Tensor, rows_per_kv: int, num_heads_k
         raise ValueError(f"num_heads_k must be a positive int, got {num_heads_k!r}")
     if not isinstance(rows_per_kv, int) or rows_per_kv < 1:
         raise ValueError(f"num_q_tokens_per_head_k must be a positive int, got {rows_per_kv!r}")
-    device_index = cache_seqlens.device.index if cache_seqlens.device.index is not None else torch.cuda.current_device()
+    index = device_index(cache_seqlens.device)
     variant = select_variant(cache_seqlens.device)
-    parts = ops.num_sm_parts(variant, rows_per_kv, num_heads_k, device_index, smem_per_block(variant, device_index))
+    parts = ops.num_sm_parts(variant, rows_per_kv, num_heads_k, index, smem_per_block(variant, index))
     metadata, num_splits = ops.op(variant, "scheduler_metadata")(
         cache_seqlens.contiguous(), parts, _chunk_blocks(deterministic)
     )
@@ -270,8 +269,7 @@ def flash_mla_with_kvcache(
             raise ValueError(f"num_splits must have batch + 1 = {b + 1} entries, got {num_splits.shape[0]}")
         metadata, splits, variant, chunk_blocks = tile_scheduler_metadata, num_splits, select_variant(q.device), 0
 
-    device_index = q.device.index if q.device.index is not None else torch.cuda.current_device()
     return ops.op(variant, "decode")(
         q, k_cache, block_table, cache_seqlens, metadata, splits, float(softmax_scale), bool(causal), chunk_blocks,
-        smem_per_block(variant, device_index),
+        smem_per_block(variant, device_index(q.device)),
     )

@@ -100,9 +100,14 @@ def _device_facts(index: int) -> tuple[tuple[int, int], int]:
     return facts
 
 
+def device_index(device: torch.device) -> int:
+    """The CUDA device index of `device` (the current device for a bare "cuda")."""
+    return device.index if device.index is not None else torch.cuda.current_device()
+
+
 def select_variant(device: torch.device) -> str:
     """The variant to run on `device`: forced (context or FLASH_MLA_FORCE_VARIANT), else native."""
-    capability, smem = _device_facts(device.index if device.index is not None else torch.cuda.current_device())
+    capability, smem = _device_facts(device_index(device))
     forced = getattr(_local, "variant", None) or os.environ.get(FORCE_VARIANT_ENV) or None
     if forced is None:
         return native_variant(capability)

@@ -26,6 +26,7 @@
 #include <cute/arch/mma_sm80.hpp>
 
 #include "../common/cuda_check.h"
+#include "../common/online_softmax.cuh"
 #include "../common/work_pieces.cuh"
 #include "kernel_traits_sm8x.h"
 #include "splitkv_decode_sm8x.h"
@@ -34,28 +35,8 @@ namespace flash_mla::sm8x {
 
 namespace detail {
 
-// How far (in exp2 units) a row's maximum may grow past the reference maximum that P is taken
-// against before the reference moves and O is rescaled.
-constexpr float kLazyRescaleLog2 = 8.f;
-
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-
-template <typename Element>
-__device__ __forceinline__ uint32_t pack_two(float lo, float hi);
-template <>
-__device__ __forceinline__ uint32_t pack_two<__nv_bfloat16>(float lo, float hi) {
-  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<uint32_t*>(&v);
-}
-template <>
-__device__ __forceinline__ uint32_t pack_two<__half>(float lo, float hi) {
-  __half2 v = __floats2half2_rn(lo, hi);
-  return *reinterpret_cast<uint32_t*>(&v);
-}
+using flash_mla::fast_exp2;
+using flash_mla::pack_two;
 
 using Chunk = cute::uint128_t;  // 16 bytes: one cp.async, one ldmatrix row
 
@@ -366,18 +347,12 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
 #pragma unroll
             for (int n = 0; n < kWarpsN; ++n) tile_max[r] = fmaxf(tile_max[r], sRowPart[n * kBlockM + s_row[r]]);
           }
-          // Lazy rescaling: the row's reference maximum moves only when this tile's exceeds it by more
-          // than 2^kLazyRescaleLog2 in P's units (P then stays <= 2^8, well inside bf16 and fp16), so
-          // after the first tiles every scale is exactly 1 and phase C skips O's rescale. (A row that
-          // has seen no token keeps -inf: -inf + 8 is -inf, so its first finite maximum moves it.)
-          const bool raise = tile_max[r] * params.softmax_scale_log2 >
-                             row_max[r] * params.softmax_scale_log2 + detail::kLazyRescaleLog2;
-          const float new_max = raise ? tile_max[r] : row_max[r];
-          // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
-          max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
-          scale[r] = raise ? detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]) : 1.f;
-          any_rescale |= raise;
-          row_max[r] = new_max;
+          // (Lazy: after the first tiles every scale is exactly 1 and phase C skips O's rescale.)
+          const RowMaxUpdate update = update_row_max(row_max[r], tile_max[r], params.softmax_scale_log2);
+          max_scaled[r] = update.max_scaled;
+          scale[r] = update.scale;
+          any_rescale |= update.raised;
+          row_max[r] = update.max;
         }
         float tile_sum[2] = {0.f, 0.f};
 #pragma unroll

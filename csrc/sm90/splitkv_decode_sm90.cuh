@@ -36,6 +36,7 @@
 #include <cutlass/arch/reg_reconfig.h>
 
 #include "../common/cuda_check.h"
+#include "../common/online_softmax.cuh"
 #include "../common/work_pieces.cuh"
 #include "kernel_traits_sm90.h"
 #include "kv_tensor_map.h"
@@ -47,26 +48,8 @@ namespace detail {
 
 using Chunk = cute::uint128_t;  // 16 bytes
 
-// How far (in exp2 units) a row's maximum may grow past the reference maximum that P is taken
-// against before the reference moves and O is rescaled.
-constexpr float kLazyRescaleLog2 = 8.f;
-
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-
-template <typename Element>
-__device__ __forceinline__ uint32_t pack_two(float lo, float hi) {
-  if constexpr (std::is_same_v<Element, __half>) {
-    __half2 v = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<uint32_t*>(&v);
-  } else {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-    return *reinterpret_cast<uint32_t*>(&v);
-  }
-}
+using flash_mla::fast_exp2;
+using flash_mla::pack_two;
 
 // Named barriers (ids above CUTLASS's reserved ones) among the 256 consumer threads.
 template <int kThreads>
@@ -360,18 +343,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         for (int r = 0; r < 2; ++r) {
           const float other = smem.row_max[warpgroup ^ 1][row_local[r]];
           const float seen_max = fmaxf(tile_max[r], other);
-          // Lazy rescaling: the row's reference maximum moves only when this tile's exceeds it by more
-          // than 2^kLazyRescaleLog2 in P's units (P then stays <= 2^8, well inside bf16 and fp16), so
-          // after the first tiles scale is exactly 1 and the warp skips O's rescale. Both warpgroups
-          // see the same two maxima and take the same decision. (A row that has seen no token keeps
-          // -inf: -inf + 8 is -inf, so its first finite maximum always moves it.)
-          const bool raise = seen_max * params.softmax_scale_log2 >
-                             row_max[r] * params.softmax_scale_log2 + detail::kLazyRescaleLog2;
-          const float new_max = raise ? seen_max : row_max[r];
-          // A row that has seen no token yet keeps max -inf: subtract 0 so exp2 gives 0, not NaN.
-          max_scaled[r] = new_max == -INFINITY ? 0.f : new_max * params.softmax_scale_log2;
-          scale[r] = raise ? detail::fast_exp2(row_max[r] * params.softmax_scale_log2 - max_scaled[r]) : 1.f;
-          row_max[r] = new_max;
+          // Both warpgroups see the same two maxima and take the same (lazy) decision.
+          const RowMaxUpdate update = update_row_max(row_max[r], seen_max, params.softmax_scale_log2);
+          max_scaled[r] = update.max_scaled;
+          scale[r] = update.scale;
+          row_max[r] = update.max;
           row_sum[r] *= scale[r];
         }
         // P over the tile's RoPE chunk (warpgroup 0 has read warpgroup 1's partials from it: the
