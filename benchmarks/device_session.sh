@@ -37,17 +37,18 @@ fi
 if [[ $STEPS == *artifacts* ]]; then
   python3 -m pytest -q -p no:cacheprovider tests/test_build_artifacts.py 2>&1 | tail -3
 fi
-if [[ $STEPS == *sanitize* ]]; then  # memcheck + racecheck: split-heavy varlen with empty sequences; a 128-row group
-  cases=${SANITIZE_CASES:-"b8-sk200-hq16-sq1-p64-causal-varlen-zeros3 b4-sk700-hq64-sq2-p64-causal-varlen"}
+if [[ $STEPS == *sanitize* ]]; then  # memcheck + racecheck: split-heavy varlen with empty sequences; a 128-row group; a 256-row one (sm90: tile pairs)
+  cases=${SANITIZE_CASES:-"b8-sk200-hq16-sq1-p64-causal-varlen-zeros3 b4-sk700-hq64-sq2-p64-causal-varlen b4-sk700-hq128-sq2-p64-causal-varlen"}
   for case in $cases; do for tool in memcheck racecheck; do
     FLASH_MLA_FORWARD_COMPAT=1 timeout ${SANITIZE_TIMEOUT:-300} compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -p no:cacheprovider \
       tests/test_flash_mla_${SANITIZE_MODULE:-sm80}.py -k "$case and bf16" > "/tmp/sanitize_${tool}_$case.log" 2>&1
     echo "compute-sanitizer $tool $case: rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|passed|failed' "/tmp/sanitize_${tool}_$case.log" | tr '\n' ' ')"
+    head -c 200000 "/tmp/sanitize_${tool}_$case.log" > "$OUT/sanitize_${tool}_$case.log"  # the first reports, to read here
   done; done
 fi
 if [[ $STEPS == *repro* ]]; then  # does racecheck model a bar.arrive -> bar.sync hand-off? (benchmarks/sanitizer/)
   nvcc -std=c++17 -arch=sm_90a -o /tmp/racecheck_arrive_sync benchmarks/sanitizer/racecheck_arrive_sync.cu &&
-    for mode in arrive sync none; do
+    for mode in arrive sync mbarrier none; do
       compute-sanitizer --tool racecheck /tmp/racecheck_arrive_sync $mode > "$OUT/repro_$mode.log" 2>&1
       echo "racecheck, $mode hand-off: rc=$? $(grep -E '^mode|RACECHECK SUMMARY' "$OUT/repro_$mode.log" | tr '\n' ' ')"
     done

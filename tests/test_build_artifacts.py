@@ -24,8 +24,8 @@ EXPECTED = {
     "sm90": {"sm_90a"} if "90a" in ARCHS else set(),
 }
 EXPECTED_PTX = {"sm80": "80" in ARCHS, "sm86": "86" in ARCHS, "sm89": "89" in ARCHS, "sm90": False}
-# Kernel files per variant and dtype: the sm8x ones per tile height, the Hopper one once.
-KERNEL_FILE = {"sm90": "{variant}_{dtype}"}
+# Kernel files per variant and dtype: the sm8x ones per tile height, the Hopper ones per schedule.
+KERNEL_FILES = {"sm90": ("{variant}_{dtype}_column_split", "{variant}_{dtype}_tile_pairs")}
 
 
 def find_cuda_tool(name: str) -> str | None:
@@ -72,8 +72,9 @@ def test_every_requested_target_has_a_cubin(variant):
     kernels = {m.group(1) for m in re.finditer(rf"{variant}_\w+\.(sm_\d+a?)\.cubin", listing)}
     assert kernels == EXPECTED[variant], f"{variant}: cubins for {sorted(kernels)}, expected {sorted(EXPECTED[variant])}"
     for dtype in ("bf16", "fp16"):
-        name = KERNEL_FILE.get(variant, "{variant}_{dtype}_m16").format(variant=variant, dtype=dtype)
-        assert name in listing, f"{variant}: no {dtype} kernels"
+        for pattern in KERNEL_FILES.get(variant, ("{variant}_{dtype}_m16",)):
+            name = pattern.format(variant=variant, dtype=dtype)
+            assert name in listing, f"{variant}: no {name} kernels"
 
 
 @pytest.mark.skipif("90a" not in ARCHS, reason="FLASH_MLA_CUDA_ARCHS has no 90a")
@@ -110,7 +111,7 @@ def test_no_spills_and_shared_memory_within_budget(variant):
         assert int(fields["SHARED"]) <= 1024, f"{name}: unexpected static shared memory: {resources}"
     from flash_mla import ops
 
-    for rows in (16, 32, 64, 128):
+    for rows in (16, 32, 64, 128, 129, 256):
         plan = ops.launch_plan(variant, rows, None)
         assert plan.smem_bytes <= SMEM_BUDGET[variant], f"{variant} rows={rows}: {plan}"
         assert plan.stages >= 2, f"{variant} rows={rows}: a single stage cannot overlap loads with math"
@@ -118,7 +119,9 @@ def test_no_spills_and_shared_memory_within_budget(variant):
         # fits it; the other Ampere-class targets keep their tiles (sm90 has one tile, 64 x 64).
         wide = ops.launch_plan(variant, rows, None, 227 * 1024)
         assert wide.smem_bytes <= 227 * 1024, f"{variant} rows={rows} at 227 KB: {wide}"
-        if variant != "sm90":
+        if variant == "sm90":  # the column split (a producer warpgroup) up to 128 rows, tile pairs above
+            assert plan.num_warps == (12 if rows <= 128 else 8), f"sm90 rows={rows}: {plan}"
+        else:
             expect_wide = variant == "sm80" and rows > 32
             assert (wide.block_m, wide.block_n) == (64, 64) or not expect_wide, f"{variant} rows={rows}: {wide}"
             assert wide == plan or expect_wide, f"{variant} rows={rows}: {wide} at 227 KB, {plan} at its own"

@@ -11,12 +11,15 @@
 // with the hand-offs as
 //   arrive: the writer/reader arrives, the other side syncs (the kernel's pattern);
 //   sync:   both sides sync (what racecheck is known to model);
+//   mbarrier: the writer/reader's 128 threads arrive at an mbarrier (release), the other side waits on
+//           its phase (acquire): the same one-way hand-off as arrive, on a primitive racecheck may model;
 //   none:   no barriers at all (a real race: racecheck must report it, and reads may be stale).
 // Usage (on a GPU):
 //   nvcc -std=c++17 -arch=sm_90a -o /tmp/racecheck_arrive_sync benchmarks/sanitizer/racecheck_arrive_sync.cu
-//   for mode in arrive sync none; do
+//   for mode in arrive sync mbarrier none; do
 //     compute-sanitizer --tool racecheck /tmp/racecheck_arrive_sync $mode; done
-// Each run prints the mode and how many stale reads warpgroup 1 saw (0 for arrive and sync).
+// Each run prints the mode and how many stale reads warpgroup 1 saw (0 for all but none).
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -25,27 +28,52 @@
 namespace {
 
 constexpr int kRounds = 64;
-enum class Mode { kArrive, kSync, kNone };
+enum class Mode { kArrive, kSync, kMbarrier, kNone };
 
 __device__ __forceinline__ void bar_sync(int id) { asm volatile("bar.sync %0, 256;" ::"r"(id) : "memory"); }
 __device__ __forceinline__ void bar_arrive(int id) { asm volatile("bar.arrive %0, 256;" ::"r"(id) : "memory"); }
 
+__device__ __forceinline__ void mbar_arrive(uint64_t* bar) {
+  asm volatile("mbarrier.arrive.release.cta.shared::cta.b64 _, [%0];" ::"r"(static_cast<unsigned>(__cvta_generic_to_shared(bar)))
+               : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, int phase) {
+  asm volatile(
+      "{\n\t.reg .pred done;\nWAIT:\n\t"
+      "mbarrier.try_wait.parity.acquire.cta.shared::cta.b64 done, [%0], %1;\n\t@!done bra WAIT;\n}" ::"r"(
+          static_cast<unsigned>(__cvta_generic_to_shared(bar))),
+      "r"(phase)
+      : "memory");
+}
+
 __global__ void hand_off(Mode mode, int* stale_reads) {
   __shared__ volatile int buf[128];
+  __shared__ uint64_t written, read;  // mbarrier mode: the round's buffer is written / has been read
   const int lane = threadIdx.x % 128;
   const bool writer = threadIdx.x < 128;
+  if (threadIdx.x == 0) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], 128;" ::"r"(static_cast<unsigned>(__cvta_generic_to_shared(&written))));
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], 128;" ::"r"(static_cast<unsigned>(__cvta_generic_to_shared(&read))));
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  __syncthreads();
   int stale = 0;
   for (int round = 1; round <= kRounds; ++round) {
+    const int phase = (round - 1) % 2;
     if (writer) {
       buf[(lane + round) % 128] = round;
       if (mode == Mode::kArrive) bar_arrive(1);
       if (mode == Mode::kSync) bar_sync(1);
-      if (mode != Mode::kNone) bar_sync(2);  // the reader is done with this round's buffer
+      if (mode == Mode::kMbarrier) mbar_arrive(&written);
+      if (mode == Mode::kArrive || mode == Mode::kSync) bar_sync(2);  // the reader is done with this round's buffer
+      if (mode == Mode::kMbarrier) mbar_wait(&read, phase);
     } else {
-      if (mode != Mode::kNone) bar_sync(1);
+      if (mode == Mode::kArrive || mode == Mode::kSync) bar_sync(1);
+      if (mode == Mode::kMbarrier) mbar_wait(&written, phase);
       stale += buf[(lane + 7 * round) % 128] != round;
       if (mode == Mode::kArrive) bar_arrive(2);
       if (mode == Mode::kSync) bar_sync(2);
+      if (mode == Mode::kMbarrier) mbar_arrive(&read);
     }
   }
   if (!writer) atomicAdd(stale_reads, stale);
@@ -60,10 +88,12 @@ int main(int argc, char** argv) {
     mode = Mode::kArrive;
   } else if (!strcmp(name, "sync")) {
     mode = Mode::kSync;
+  } else if (!strcmp(name, "mbarrier")) {
+    mode = Mode::kMbarrier;
   } else if (!strcmp(name, "none")) {
     mode = Mode::kNone;
   } else {
-    fprintf(stderr, "usage: %s arrive|sync|none\n", argv[0]);
+    fprintf(stderr, "usage: %s arrive|sync|mbarrier|none\n", argv[0]);
     return 2;
   }
   int* stale = nullptr;

@@ -1,5 +1,6 @@
-// torch glue of the Hopper module flash_mla._sm90 (sm_90a only): the kernel dispatch and the op
-// registrations, flash_mla::sm90_{launch_plan,scheduler_metadata,decode}.
+// torch glue of the Hopper module flash_mla._sm90 (sm_90a only): the kernel dispatch (one of two
+// schedules by the query rows a KV head: splitkv_decode_sm90.h) and the op registrations,
+// flash_mla::sm90_{launch_plan,scheduler_metadata,decode}.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -23,9 +24,12 @@ constexpr const char* variant = "sm90";
 // [block_m, block_n, num_warps, stages, smem_bytes, max_ctas_per_sm (0 without a GPU)]
 std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t /*smem_per_block*/) {
   CHECK_ARG(rows_per_kv >= 1, "rows_per_kv must be >= 1, got ", rows_per_kv);
-  using Kernel = SplitKVDecode<__nv_bfloat16>;
-  return std::vector<int64_t>{kBlockM, kScheduleBlockTokens, 12, 2, Kernel::smem_bytes(),
-                              query_device ? Kernel::max_ctas_per_sm() : 0};
+  auto plan = [&](auto kernel) {
+    using Kernel = decltype(kernel);
+    return std::vector<int64_t>{kBlockM, kScheduleBlockTokens, Kernel::kWarps, 2, Kernel::smem_bytes(),
+                                query_device ? Kernel::max_ctas_per_sm() : 0};
+  };
+  return uses_tile_pairs(rows_per_kv) ? plan(TilePairsDecode<__nv_bfloat16>{}) : plan(ColumnSplitDecode<__nv_bfloat16>{});
 }
 
 std::tuple<at::Tensor, at::Tensor> scheduler_metadata(const at::Tensor& seqlens_k, int64_t num_sm_parts,
@@ -45,7 +49,11 @@ std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor&
   api::dispatch_dtype(variant, q.scalar_type(), [&](auto element) {
     using Element = decltype(element);
     try {
-      SplitKVDecode<Element>::launch(launch.params, stream);
+      if (uses_tile_pairs(launch.params.rows_per_kv)) {
+        TilePairsDecode<Element>::launch(launch.params, stream);
+      } else {
+        ColumnSplitDecode<Element>::launch(launch.params, stream);
+      }
     } catch (const std::invalid_argument& error) {  // k_cache the TMA cannot describe
       CHECK_ARG(false, error.what());
     }

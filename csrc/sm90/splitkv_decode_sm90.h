@@ -1,8 +1,18 @@
-// Launcher of the Hopper (sm90a) split-KV decode kernel (declaration). The body lives in
-// splitkv_decode_sm90.cuh; one explicit instantiation per dtype lives in instantiations/.
+// Launchers of the Hopper (sm90a) split-KV decode kernel's two schedules (declarations). Both run one
+// CTA per (64-row m_block, kv_head, sm_part) over the same work pieces, tiles and combine:
+//   ColumnSplitDecode (column_split_kernel.cuh): a producer warpgroup and two consumer warpgroups
+//     that split each tile's S by columns and O by columns; fastest for up to 128 query rows a KV
+//     head (the memory-bound groups);
+//   TilePairsDecode (tile_pairs_kernel.cuh): two warpgroups that take alternate tiles (S and softmax
+//     of their own tile, O by columns over both), so one's softmax runs under the other's wgmmas;
+//     fastest for more than 128 rows a KV head (the compute-bound groups): 0.92-0.98x the column
+//     split's time on the 256-row rows. benchmarks/NOTES.md, runs 72-76.
+// One explicit instantiation per schedule and dtype lives in instantiations/.
 #pragma once
 
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 #include "../common/decode_params.h"
 
@@ -11,12 +21,22 @@ namespace flash_mla::sm90 {
 // Query rows per CTA: the M of one wgmma.
 constexpr int kBlockM = 64;
 
+// Whether a group of rows_per_kv query rows a KV head runs the tile-pair schedule.
+constexpr bool uses_tile_pairs(int64_t rows_per_kv) { return rows_per_kv > 2 * kBlockM; }
+
 template <typename Element>
-struct SplitKVDecode {
+struct ColumnSplitDecode {
+  static constexpr int kWarps = 12;
   static void launch(const DecodeParams& params, cudaStream_t stream);
-  // Dynamic shared memory of one CTA, in bytes.
+  static int smem_bytes();       // dynamic shared memory of one CTA, in bytes
+  static int max_ctas_per_sm();  // CTAs that fit on one SM of the current device
+};
+
+template <typename Element>
+struct TilePairsDecode {
+  static constexpr int kWarps = 8;
+  static void launch(const DecodeParams& params, cudaStream_t stream);
   static int smem_bytes();
-  // CTAs of this kernel that fit on one SM of the current device.
   static int max_ctas_per_sm();
 };
 

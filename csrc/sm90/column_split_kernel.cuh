@@ -1,5 +1,6 @@
-// Hopper (sm90a) split-KV MLA decode kernel: wgmma for both matrix products, the KV tiles brought in
-// by the tensor memory accelerator (TMA) completing on mbarriers, and warp specialization.
+// Hopper (sm90a) split-KV MLA decode kernel, column-split schedule (groups of up to 128 query rows a
+// KV head; tile_pairs_kernel.cuh serves larger ones): wgmma for both matrix products, the KV tiles
+// brought in by the tensor memory accelerator (TMA) completing on mbarriers, and warp specialization.
 //
 // One CTA = one (64-row m_block, kv_head, sm_part), 384 threads:
 //   producer warpgroup (setmaxnreg 40): one thread walks the same work pieces as the consumers
@@ -38,16 +39,16 @@
 #include "../common/cuda_check.h"
 #include "../common/online_softmax.cuh"
 #include "../common/work_pieces.cuh"
-#include "kernel_traits_sm90.h"
+#include "column_split_traits.h"
+#include "kernel_common_sm90.cuh"
 #include "kv_tensor_map.h"
 #include "splitkv_decode_sm90.h"
 
-namespace flash_mla::sm90 {
+namespace flash_mla::sm90::column_split {
 
 namespace detail {
 
-using Chunk = cute::uint128_t;  // 16 bytes
-
+using common::Chunk;
 using flash_mla::fast_exp2;
 using flash_mla::pack_two;
 
@@ -158,6 +159,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       cute::prefetch_tma_descriptor(reinterpret_cast<const cute::TmaDescriptor*>(&kv_map));
       const int page = params.page_block_size;
       const uint32_t box_bytes = page * kChunkCols * sizeof(Element);
+      // Groups of more than one m_block (their CTAs read each tile at about the same time) load with
+      // the evict-first hint: 0.3-1.1% faster on the 128-row rows (run 76; 2-4% in the tile-pair
+      // kernel, run 72), while it made single-m_block groups 4-5% slower (benchmarks/NOTES.md).
+      const uint64_t cache_hint = static_cast<uint64_t>(params.rows_per_kv > kBlockM ? cute::TMA::CacheHintSm90::EVICT_FIRST
+                                                                                      : cute::TMA::CacheHintSm90::EVICT_NORMAL);
       int iteration = 0;
       WorkPieceWalker walker(params, blockIdx.z);
       WorkPiece piece;
@@ -182,9 +188,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
             for (int c = 0; c < kChunks; ++c) {
               // Chunk c of the tile holds rows [0, 64) x 128 B; page i fills rows [i * page, (i + 1) * page).
               MmaElement* dst = stage_base + c * (kBlockN * kChunkCols) + i * page * kChunkCols;
-              cute::SM90_TMA_LOAD_4D::copy(&kv_map, &smem.kv_full[stage],
-                                           static_cast<uint64_t>(cute::TMA::CacheHintSm90::EVICT_NORMAL), dst,
-                                           c * kChunkCols, kv_head, 0, page_ids[i]);
+              cute::SM90_TMA_LOAD_4D::copy(&kv_map, &smem.kv_full[stage], cache_hint, dst, c * kChunkCols, kv_head, 0,
+                                           page_ids[i]);
             }
           }
         }
@@ -218,31 +223,14 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     static_assert(decltype(size(s_partial))::value == 2 * kOwnValues, "32 partial S values a thread");
     static_assert(decltype(size(o_acc))::value == 2 * Traits::kColsPerWarpgroup / 4, "128 O values a thread");
 
-    const Element* q_base = reinterpret_cast<const Element*>(params.q);
     int iteration = 0;
     WorkPieceWalker walker(params, blockIdx.z);
     WorkPiece piece;
     while (walker.next(piece)) {
-      // Query row `row` of this KV head (clamped to the last one) -> its first element in q.
-      auto q_row_start = [&](int row) {
-        row = min(row, rows_per_kv - 1);
-        return q_base + piece.batch_idx * params.q_batch_stride + (row / params.heads_per_kv) * params.q_seq_stride +
-               (kv_head * params.heads_per_kv + row % params.heads_per_kv) * params.q_head_stride;
-      };
       detail::consumers_sync<kConsumerThreads>();  // the previous piece is done with Q, P and the row arrays
       if (piece.first_of_sequence) {
         // Q rows -> shared memory (rows past rows_per_kv zero-filled): 64 x 72 chunks of 16 bytes.
-        constexpr int kRowChunks = kHeadDimQK / 8;
-        int first_chunk = tid;
-        asm volatile("" : "+r"(first_chunk));  // (hoisted out of the tile loop, its addresses were spilled)
-        for (int i = first_chunk; i < kBlockM * kRowChunks; i += kConsumerThreads) {
-          const int r = i / kRowChunks;
-          const int col = (i % kRowChunks) * 8;
-          const bool valid = row_base + r < rows_per_kv;
-          cute::SM80_CP_ASYNC_CACHEGLOBAL_ZFILL<detail::Chunk>::copy(
-              *reinterpret_cast<const detail::Chunk*>(q_row_start(row_base + r) + col),
-              *reinterpret_cast<detail::Chunk*>(&sQ(r, col)), valid);
-        }
+        common::copy_q_async<Element, kBlockM, kConsumerThreads>(params, piece, kv_head, row_base, tid, sQ);
         cute::cp_async_fence();
         cute::cp_async_wait<0>();
         cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> wgmma (async proxy) reads
@@ -398,81 +386,37 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       float lse[2];
 #pragma unroll
       for (int r = 0; r < 2; ++r) {
-        const float total = smem.row_sum[0][row_local[r]] + smem.row_sum[1][row_local[r]];
-        const bool seen = total > 0.f;
-        inv_sum[r] = seen ? 1.f / total : 0.f;
-        // An empty row: lse +inf in the final output (FlashMLA's convention), -inf in a partial so
-        // that the combine gives it zero weight.
-        lse[r] = seen ? row_max[r] * params.softmax_scale + logf(total) : (piece.is_split ? -INFINITY : INFINITY);
+        common::row_statistics(params, piece.is_split, smem.row_sum[0][row_local[r]] + smem.row_sum[1][row_local[r]],
+                               row_max[r], inv_sum[r], lse[r]);
       }
-      // One fully unrolled pass over the accumulator with a row predicate (a loop over the two rows
-      // with `continue` made the compiler move O to local memory).
-      const int col_base = warpgroup * Traits::kColsPerWarpgroup + col_in_quad;
-      const bool row_valid[2] = {row_base + row_local[0] < rows_per_kv, row_base + row_local[1] < rows_per_kv};
-      if (!piece.is_split) {
-        Element* out_row[2];
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          const int row = min(row_base + row_local[r], rows_per_kv - 1);
-          const int s_idx = row / params.heads_per_kv;
-          const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-          out_row[r] = reinterpret_cast<Element*>(params.out) + piece.batch_idx * params.out_batch_stride +
-                       s_idx * params.out_seq_stride + h_idx * params.out_head_stride + col_base;
-          if (row_valid[r] && warpgroup == 0 && lane % 4 == 0) {
-            params.lse[(int64_t(piece.batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = lse[r];
-          }
-        }
-#pragma unroll
-        for (int v = 0; v < size(o_acc); v += 2) {
-          const int r = (v / 2) % 2;
-          if (row_valid[r]) {
-            *reinterpret_cast<uint32_t*>(out_row[r] + (v / 4) * 8) =
-                detail::pack_two<Element>(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
-          }
-        }
-      } else {
-        float* out_row[2];
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          const int row = min(row_base + row_local[r], rows_per_kv - 1);
-          const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
-          out_row[r] = params.out_accum + partial_row * kHeadDimV + col_base;
-          if (row_valid[r] && warpgroup == 0 && lane % 4 == 0) params.lse_accum[partial_row] = lse[r];
-        }
-#pragma unroll
-        for (int v = 0; v < size(o_acc); v += 2) {
-          const int r = (v / 2) % 2;
-          if (row_valid[r]) {
-            *reinterpret_cast<float2*>(out_row[r] + (v / 4) * 8) =
-                make_float2(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
-          }
-        }
-      }
+      common::store_rows<Element>(params, piece, kv_head, row_base, row_local,
+                                  warpgroup * Traits::kColsPerWarpgroup + col_in_quad,
+                                  warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse);
     }
   }
 }
 
+}  // namespace flash_mla::sm90::column_split
+
+namespace flash_mla::sm90 {
+
 template <typename Element>
-void SplitKVDecode<Element>::launch(const DecodeParams& params, cudaStream_t stream) {
-  using Traits = KernelTraits<Element>;
-  const CUtensorMap kv_map = make_kv_tensor_map<Element>(params, Traits::kChunkCols);
-  auto kernel = splitkv_decode_kernel<Traits>;
+void ColumnSplitDecode<Element>::launch(const DecodeParams& params, cudaStream_t stream) {
+  using Traits = column_split::KernelTraits<Element>;
+  static_assert(Traits::kThreads == 32 * ColumnSplitDecode<Element>::kWarps);
   static std::atomic<uint64_t> smem_raised{0};
-  raise_dynamic_smem_once(kernel, Traits::kSmemBytes, smem_raised);
-  const int num_m_blocks = (params.rows_per_kv + Traits::kBlockM - 1) / Traits::kBlockM;
-  dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
-  kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params, kv_map);
+  common::launch_decode_grid<Traits>(column_split::splitkv_decode_kernel<Traits>, params, stream, smem_raised);
 }
 
 template <typename Element>
-int SplitKVDecode<Element>::smem_bytes() {
-  return KernelTraits<Element>::kSmemBytes;
+int ColumnSplitDecode<Element>::smem_bytes() {
+  return column_split::KernelTraits<Element>::kSmemBytes;
 }
 
 template <typename Element>
-int SplitKVDecode<Element>::max_ctas_per_sm() {
-  using Traits = KernelTraits<Element>;
-  return flash_mla::max_ctas_per_sm(splitkv_decode_kernel<Traits>, Traits::kThreads, Traits::kSmemBytes);
+int ColumnSplitDecode<Element>::max_ctas_per_sm() {
+  using Traits = column_split::KernelTraits<Element>;
+  return flash_mla::max_ctas_per_sm(column_split::splitkv_decode_kernel<Traits>, Traits::kThreads, Traits::kSmemBytes);
 }
 
 }  // namespace flash_mla::sm90

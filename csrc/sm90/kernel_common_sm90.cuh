@@ -1,0 +1,122 @@
+// Helpers shared by the two Hopper (sm90a) decode schedules (column_split_kernel.cuh and
+// tile_pairs_kernel.cuh): 16-bit packing, exp2, Q's copy into shared memory, the epilogue's row
+// statistics and stores of O (or its fp32 partial) and the lse, and the launch of either kernel.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cute/arch/copy_sm80.hpp>
+#include <cute/numeric/int.hpp>
+#include <cute/tensor.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+
+#include "../common/cuda_check.h"
+#include "../common/decode_params.h"
+#include "../common/online_softmax.cuh"
+#include "../common/work_pieces.cuh"
+#include "kv_tensor_map.h"
+
+namespace flash_mla::sm90::common {
+
+using Chunk = cute::uint128_t;  // 16 bytes
+
+// Q rows [row_base, row_base + kBlockM) of this KV head -> shared memory (sQ, any layout indexed by
+// (row, column)), as cp.async 16-byte chunks spread over kThreads threads from `thread`; rows past
+// rows_per_kv are zero-filled. The caller fences and waits.
+template <typename Element, int kBlockM, int kThreads, typename TensorQ>
+__device__ __forceinline__ void copy_q_async(const DecodeParams& params, const WorkPiece& piece, int kv_head,
+                                             int row_base, int thread, TensorQ& sQ) {
+  constexpr int kRowChunks = kHeadDimQK / 8;
+  const Element* q_base = reinterpret_cast<const Element*>(params.q);
+  asm volatile("" : "+r"(thread));  // (hoisted out of the tile loop, its addresses were spilled)
+  for (int i = thread; i < kBlockM * kRowChunks; i += kThreads) {
+    const int r = i / kRowChunks;
+    const int col = (i % kRowChunks) * 8;
+    const int row = min(row_base + r, params.rows_per_kv - 1);
+    const Element* src = q_base + piece.batch_idx * params.q_batch_stride + (row / params.heads_per_kv) * params.q_seq_stride +
+                         (kv_head * params.heads_per_kv + row % params.heads_per_kv) * params.q_head_stride + col;
+    cute::SM80_CP_ASYNC_CACHEGLOBAL_ZFILL<Chunk>::copy(*reinterpret_cast<const Chunk*>(src),
+                                                       *reinterpret_cast<Chunk*>(&sQ(r, col)),
+                                                       row_base + r < params.rows_per_kv);
+  }
+}
+
+// The epilogue's statistics of a row from its total (the two warpgroups' sums of its exponentials)
+// and its maximum (raw S units): 1 / total, and the lse. A row that saw no token gets 0 and an lse of
+// +inf in the final output (FlashMLA's convention), -inf in a partial so the combine gives it no weight.
+__device__ __forceinline__ void row_statistics(const DecodeParams& params, bool is_split, float total, float row_max,
+                                               float& inv_sum, float& lse) {
+  const bool seen = total > 0.f;
+  inv_sum = seen ? 1.f / total : 0.f;
+  lse = seen ? row_max * params.softmax_scale + logf(total) : (is_split ? -INFINITY : INFINITY);
+}
+
+// The epilogue's stores: this thread's two rows (row_local) of its warpgroup's 64 x kCols slice of O,
+// columns [col_base, ...) in wgmma's accumulator order, times inv_sum, into out (one split: 16-bit,
+// and the lse from warpgroup 0) or into the fp32 partials (several: out_accum and lse_accum).
+// One fully unrolled pass over the accumulator with a row predicate (a loop over the two rows with
+// `continue` made the compiler move O to local memory).
+template <typename Element, typename TensorO>
+__device__ __forceinline__ void store_rows(const DecodeParams& params, const WorkPiece& piece, int kv_head, int row_base,
+                                           const int (&row_local)[2], int col_base, bool writes_lse,
+                                           const TensorO& o_acc, const float (&inv_sum)[2], const float (&lse)[2]) {
+  const int rows_per_kv = params.rows_per_kv;
+  const bool row_valid[2] = {row_base + row_local[0] < rows_per_kv, row_base + row_local[1] < rows_per_kv};
+  if (!piece.is_split) {
+    Element* out_row[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int row = min(row_base + row_local[r], rows_per_kv - 1);
+      const int s_idx = row / params.heads_per_kv;
+      const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
+      out_row[r] = reinterpret_cast<Element*>(params.out) + piece.batch_idx * params.out_batch_stride +
+                   s_idx * params.out_seq_stride + h_idx * params.out_head_stride + col_base;
+      if (row_valid[r] && writes_lse) {
+        params.lse[(int64_t(piece.batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = lse[r];
+      }
+    }
+#pragma unroll
+    for (int v = 0; v < cute::size(o_acc); v += 2) {
+      const int r = (v / 2) % 2;
+      if (row_valid[r]) {
+        *reinterpret_cast<uint32_t*>(out_row[r] + (v / 4) * 8) =
+            pack_two<Element>(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+      }
+    }
+  } else {
+    float* out_row[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int row = min(row_base + row_local[r], rows_per_kv - 1);
+      const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
+      out_row[r] = params.out_accum + partial_row * kHeadDimV + col_base;
+      if (row_valid[r] && writes_lse) params.lse_accum[partial_row] = lse[r];
+    }
+#pragma unroll
+    for (int v = 0; v < cute::size(o_acc); v += 2) {
+      const int r = (v / 2) % 2;
+      if (row_valid[r]) {
+        *reinterpret_cast<float2*>(out_row[r] + (v / 4) * 8) =
+            make_float2(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+      }
+    }
+  }
+}
+
+// Host: `kernel` (Traits' threads and shared memory) as one CTA per (m_block, kv_head, sm_part), its KV
+// cache described by a TMA map; smem_raised remembers the devices its shared-memory limit was raised on.
+template <typename Traits, typename Kernel>
+void launch_decode_grid(Kernel kernel, const DecodeParams& params, cudaStream_t stream,
+                        std::atomic<uint64_t>& smem_raised) {
+  const CUtensorMap kv_map = make_kv_tensor_map<typename Traits::Element>(params, Traits::kChunkCols);
+  raise_dynamic_smem_once(kernel, Traits::kSmemBytes, smem_raised);
+  const int num_m_blocks = (params.rows_per_kv + Traits::kBlockM - 1) / Traits::kBlockM;
+  dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
+  kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params, kv_map);
+}
+
+}  // namespace flash_mla::sm90::common
