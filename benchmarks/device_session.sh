@@ -2,7 +2,7 @@
 # One device call: build every target, run the GPU test modules (forward-compat for the older
 # variants), then the benchmark grid beside the peers. Prints a short table last.
 #   STEPS="build test bench" bash benchmarks/device_session.sh
-# Steps: build test artifacts sanitize repro scripts spread bench profile ncu ab (see each block's comment;
+# Steps: build test artifacts sanitize repro scripts spread bench profile ncu hotspots ab (see each block's comment;
 # knobs are the environment variables each block reads, e.g. TEST_MODULES, VARIANTS, PEERS, AB_DIR).
 # Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
 set -uo pipefail
@@ -96,6 +96,18 @@ if [[ $STEPS == *ncu* ]]; then  # Nsight Compute on one decode launch per config
     echo "ncu $config: $(grep -E 'Duration|SM Busy|Issue Slots Busy|Warp Cycles Per Issued|DRAM Throughput|Local Memory Spilling Requests ' "$log" |
       sed 's/  */ /g' | tr '\n' ';')"
     grep -A2 "Est. Local Speedup" "$log" | grep -E "stalled|spends" | head -2
+  done
+fi
+if [[ $STEPS == *hotspots* ]]; then  # per-instruction warp-stall samples of one decode launch (ncu source page, SASS)
+  # and every collected metric, gzipped CSV for benchmarks/ncu_hotspots.py on the CPU machine; knobs as for ncu.
+  for config in ${NCU_CONFIGS:-8192:128:2}; do
+    name="hot_${NCU_TAG:-ours}_${config//:/_}"
+    timeout ${NCU_TIMEOUT:-240} ncu --kernel-name ${NCU_KERNEL:-regex:splitkv_decode_kernel} --launch-skip 2 --launch-count 1 \
+      --section SpeedOfLight --section WarpStateStats --section SourceCounters --section InstructionStats -f -o "/tmp/$name" \
+      ${NCU_ARGS:-} python3 benchmarks/profile_kernels.py --configs "$config" --launch-only ${NCU_SCRIPT_ARGS:-} > "/tmp/$name.log" 2>&1
+    echo "hotspots $config (${NCU_TAG:-ours}): rc=$? $(tail -1 "/tmp/$name.log")"
+    ncu -i "/tmp/$name.ncu-rep" --page source --csv --print-source sass | gzip > "$OUT/${name}_sass.csv.gz"
+    ncu -i "/tmp/$name.ncu-rep" --page raw --csv | gzip > "$OUT/${name}_raw.csv.gz"
   done
 fi
 if [[ $STEPS == *ab* ]]; then  # A/B in one call: each folder of AB_DIR (space-separated) holds baseline files
