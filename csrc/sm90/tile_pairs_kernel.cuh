@@ -13,9 +13,9 @@
 //   refill stage 0's left half (tile a + 2)          softmax(b) after a's maxima: scale_odd;
 //   wait OddReady; O *= scale_odd                      P(b) -> p_odd  -> OddReady
 //   O += P(b) V(b)[:, 0:256]  (P(b) from smem)       refill stage 0's right half (tile a + 2)
-//   S(a + 2): left half as soon as it lands, then    O *= scale_odd; O += P(b) V(b)[:, 256:512]
-//     (once P(b) V(b) is done) refill stage 1's      refill stage 1's right half (tile b + 2)
-//     left half (tile b + 2), then the right half    S(b + 2), under softmax(a + 2)
+//   once P(b) V(b) is done: refill stage 1's left   O *= scale_odd; O += P(b) V(b)[:, 256:512]
+//     half (tile b + 2)                              refill stage 1's right half (tile b + 2)
+//   S(a + 2): left half, then right, as they land    S(b + 2), under softmax(a + 2)
 // So the tensor cores have one warpgroup's wgmmas while the other runs its softmax, and each stage half
 // is refilled by the warpgroup that reads it last, the moment it is done (a stage's left half is V's
 // columns 0-255, chunks 0-3; the right half chunks 4-8). Every P V is a wgmma with P in registers: a
@@ -390,14 +390,13 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     };
 
     // S = Q K^T of the tile in `stage`, as two wgmma batches: the left half's 16 k-blocks (chunks 0-3)
-    // once they have landed, the right half's 20 once those have. `between` runs after the first batch
-    // is issued (the caller's waits and refills that need not hold up S's start).
+    // once they have landed, the right half's 20 once those have. (A batch a chunk, each on its own
+    // barrier, was 7-9% slower on the 256-row rows: run 77.)
     constexpr int kLeftKBlocks = kLeftChunks * kChunkCols / 16;
-    auto issue_s = [&](int stage, auto&& between) __attribute__((always_inline)) {
+    auto issue_s = [&](int stage) __attribute__((always_inline)) {
       Tensor tSrK = stage_k(stage);
       FullBarrier::wait(&smem.kv_full[stage][0], full_phase);
       detail::issue_gemm<true, 0, kLeftKBlocks>(mma_s, tSrQ, tSrK, s_acc);
-      between();
       FullBarrier::wait(&smem.kv_full[stage][1], full_phase);
       full_phase ^= 1;
       detail::issue_gemm<false, kLeftKBlocks>(mma_s, tSrQ, tSrK, s_acc);
@@ -444,18 +443,15 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
           Tensor tOrVodd = thr_mma_o_regp.partition_fragment_B(stage_vt_half(1));
           detail::issue_gemm<false>(mma_o_regp, p_regs, tOrVodd, o_acc);
         }
-        // Stage 1's left half is free once P(odd) V(odd) is done: refill it (tile odd + 2).
-        auto refill_odd_left = [&]() __attribute__((always_inline)) {
-          if constexpr (kHasOdd && kNextOdd) {
-            detail::wait_gemms<kNextEven ? 1 : 0>(o_acc);
-            if (wg_tid == 0) load_half(integral_constant<int, 0>{}, 1, tile_begin(odd + 2), tile_end(odd + 2), next_odd_pages);
-          }
-        };
-        if constexpr (kNextEven) {  // S of the next even tile, while warpgroup 1 runs its P V and S
-          issue_s(0, refill_odd_left);
-        } else {
-          refill_odd_left();
+        // Stage 1's left half is free once P(odd) V(odd) is done: refill it (tile odd + 2) before S of
+        // the next even tile is issued. Warpgroup 1 needs it for S(odd + 2) right after its own P V, so
+        // every wgmma queued ahead of the refill is latency it cannot hide (run 77: 5-6% on the 256-row
+        // rows against issuing S(even + 2)'s left half first).
+        if constexpr (kHasOdd && kNextOdd) {
+          detail::wait_gemms<0>(o_acc);
+          if (wg_tid == 0) load_half(integral_constant<int, 0>{}, 1, tile_begin(odd + 2), tile_end(odd + 2), next_odd_pages);
         }
+        if constexpr (kNextEven) issue_s(0);  // S of the next even tile, while warpgroup 1 runs its P V and S
         detail::wait_gemms<0>(o_acc);
         cute::warpgroup_fence_operand(s_acc);
       } else {
@@ -498,7 +494,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
           if (kNextOdd && wg_tid == 0) load_half(integral_constant<int, 1>{}, 1, tile_begin(odd + 2), tile_end(odd + 2), next_odd_pages);
         }
         if constexpr (kNextOdd) {  // S of the next odd tile, while warpgroup 0 runs its softmax
-          issue_s(1, [] {});
+          issue_s(1);
           detail::wait_gemms<0>(s_acc);
         }
       }
@@ -508,7 +504,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     if (num_tiles > 0) {
       // S of each warpgroup's first tile.
       if (warpgroup < num_tiles) {
-        issue_s(warpgroup, [] {});
+        issue_s(warpgroup);
         detail::wait_gemms<0>(s_acc);
       }
       const int num_pairs = (num_tiles + 1) / 2;
