@@ -240,8 +240,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       // Visible tokens of a row: [0, limit), causal rows seeing up to seqlen - s_q + s. Every row sees
       // [0, mask_from), so only the tiles reaching past it are masked, with the rows' own limits
       // worked out there (held across the tile loop, they would cost two registers there are none of).
-      const int mask_from =
-          min(piece.token_end, params.is_causal ? max(0, piece.seqlen - params.seqlen_q + 1) : piece.seqlen);
+      const int mask_from = common::mask_from(params, piece);
 
       clear(o_acc);
       float row_max[2] = {-INFINITY, -INFINITY};  // raw (unscaled) S units, identical in both warpgroups
@@ -303,12 +302,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         // ---- mask, row maxima of both halves, P ----
         if (tile_token + kBlockN > mask_from) {
           int limit[2];
-#pragma unroll
-          for (int r = 0; r < 2; ++r) {
-            const int s_idx = min(row_base + row_local[r], rows_per_kv - 1) / params.heads_per_kv;
-            limit[r] = params.is_causal ? max(0, piece.seqlen - params.seqlen_q + s_idx + 1) : piece.seqlen;
-            limit[r] = min(limit[r], piece.token_end);
-          }
+          common::visible_limits(params, piece, rows_per_kv, row_base, row_local, limit);
 #pragma unroll
           for (int v = 0; v < kOwnValues; ++v) {
             const int token = tile_token + warpgroup * Traits::kTokensPerWarpgroup + (v / 4) * 8 + col_in_quad + v % 2;

@@ -1,6 +1,6 @@
 // Helpers shared by the two Hopper (sm90a) decode schedules (column_split_kernel.cuh and
-// tile_pairs_kernel.cuh): 16-bit packing, exp2, Q's copy into shared memory, the epilogue's row
-// statistics and stores of O (or its fp32 partial) and the lse, and the launch of either kernel.
+// tile_pairs_kernel.cuh): Q's copy into shared memory, the tokens each row may see, the epilogue's
+// row statistics and stores of O (or its fp32 partial) and the lse, and the launch of either kernel. (exp2, the row-maximum update and 16-bit packing: common/online_softmax.cuh.)
 #pragma once
 
 #include <cuda_bf16.h>
@@ -42,6 +42,24 @@ __device__ __forceinline__ void copy_q_async(const DecodeParams& params, const W
     cute::SM80_CP_ASYNC_CACHEGLOBAL_ZFILL<Chunk>::copy(*reinterpret_cast<const Chunk*>(src),
                                                        *reinterpret_cast<Chunk*>(&sQ(r, col)),
                                                        row_base + r < params.rows_per_kv);
+  }
+}
+
+// Tokens [0, mask_from) of the piece are visible to every row: tiles that end before it need no mask.
+__device__ __forceinline__ int mask_from(const DecodeParams& params, const WorkPiece& piece) {
+  return min(piece.token_end, params.is_causal ? max(0, piece.seqlen - params.seqlen_q + 1) : piece.seqlen);
+}
+
+// The tokens this thread's two rows (row_local, of the m_block at row_base; rows_per_kv is
+// params.rows_per_kv, held by the caller) may see: [0, limit[r]), causal rows seeing up to
+// seqlen - s_q + s, all capped at the piece's end.
+__device__ __forceinline__ void visible_limits(const DecodeParams& params, const WorkPiece& piece, int rows_per_kv,
+                                               int row_base, const int (&row_local)[2], int (&limit)[2]) {
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int s_idx = min(row_base + row_local[r], rows_per_kv - 1) / params.heads_per_kv;
+    limit[r] = params.is_causal ? max(0, piece.seqlen - params.seqlen_q + s_idx + 1) : piece.seqlen;
+    limit[r] = min(limit[r], piece.token_end);
   }
 }
 

@@ -69,10 +69,8 @@ __device__ __forceinline__ void sync_all(uint32_t id) { cutlass::arch::NamedBarr
 
 // A one-way hand-off between the warpgroups on an mbarrier (in shared memory) that one warpgroup's 128
 // threads arrive at, each after its own shared-memory writes (release), and the other's wait on
-// (acquire) by phase parity. The "memory" clobbers keep the compiler's own accesses on their side.
-__device__ __forceinline__ void hand_off_init(uint64_t* barrier) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], 128;" ::"r"(cute::cast_smem_ptr_to_uint(barrier)) : "memory");
-}
+// (acquire) by phase parity. The "memory" clobbers keep the compiler's own accesses on their side
+// (CUTLASS's ClusterBarrier arrive and wait have none; its init, below, needs none).
 __device__ __forceinline__ void hand_off_arrive(uint64_t* barrier) {
   asm volatile("mbarrier.arrive.release.cta.shared::cta.b64 _, [%0];" ::"r"(cute::cast_smem_ptr_to_uint(barrier))
                : "memory");
@@ -180,8 +178,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       FullBarrier::init(&smem.kv_full[s][0], 1);
       FullBarrier::init(&smem.kv_full[s][1], 1);
     }
-    detail::hand_off_init(&smem.even_ready);
-    detail::hand_off_init(&smem.odd_ready);
+    cutlass::arch::ClusterBarrier::init(&smem.even_ready, 128);  // the hand-offs: one warpgroup's threads arrive
+    cutlass::arch::ClusterBarrier::init(&smem.odd_ready, 128);
     cutlass::arch::fence_barrier_init();
   }
   if (wg_tid == 0) cute::prefetch_tma_descriptor(reinterpret_cast<const cute::TmaDescriptor*>(&kv_map));
@@ -301,8 +299,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     const int num_tiles = piece.num_tiles(kBlockN);
     // Visible tokens of a row: [0, limit), causal rows seeing up to seqlen - s_q + s. Every row sees
     // [0, mask_from), so only the tiles reaching past it are masked.
-    const int mask_from =
-        min(piece.token_end, params.is_causal ? max(0, piece.seqlen - params.seqlen_q + 1) : piece.seqlen);
+    const int mask_from = common::mask_from(params, piece);
     auto tile_begin = [&](int tile) { return piece.token_begin + tile * kBlockN; };
     auto tile_end = [&](int tile) { return min(tile_begin(tile) + kBlockN, piece.token_end); };
 
@@ -339,12 +336,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     auto softmax = [&](int tile_token, float* scale_out, float (&scale)[2]) __attribute__((always_inline)) {
       if (tile_token + kBlockN > mask_from) {
         int limit[2];
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          const int s_idx = min(row_base + row_local[r], rows_per_kv - 1) / params.heads_per_kv;
-          limit[r] = params.is_causal ? max(0, piece.seqlen - params.seqlen_q + s_idx + 1) : piece.seqlen;
-          limit[r] = min(limit[r], piece.token_end);
-        }
+        common::visible_limits(params, piece, rows_per_kv, row_base, row_local, limit);
 #pragma unroll
         for (int v = 0; v < 32; ++v) {
           const int token = tile_token + (v / 4) * 8 + col_in_quad + v % 2;
