@@ -31,13 +31,17 @@ from timing import copy_bandwidth_gbs, matmul_tflops, time_cuda_ms  # noqa: E402
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-def grid(quick: bool):
+def grid(quick: bool, heads: str = ""):
+    """The grid's rows (s_k, varlen, h_q, s_q); `heads` ("128:2,64:2") keeps only those h_q:s_q."""
+    keep = {tuple(int(x) for x in pair.split(":")) for pair in heads.split(",") if pair}
     rows = []
     for seqlen_k in (4096, 8192):
         for varlen in (False, True):
             for h_q in (16, 64, 128):
                 for s_q in (1, 2):
                     if quick and (varlen or seqlen_k == 4096):
+                        continue
+                    if keep and (h_q, s_q) not in keep:
                         continue
                     rows.append((seqlen_k, varlen, h_q, s_q))
     return rows
@@ -93,6 +97,7 @@ def main() -> int:
     parser.add_argument("--peers-dir", default=None)
     parser.add_argument("--peers", default="")
     parser.add_argument("--quick", action="store_true", help="only the s_k=8192 fixed-length rows")
+    parser.add_argument("--heads", default="", help="only these h_q:s_q rows, e.g. 128:2,64:2")
     parser.add_argument("--iters", type=int, default=50)
     parser.add_argument("--json", default=None, help="write all numbers here")
     args = parser.parse_args()
@@ -113,7 +118,7 @@ def main() -> int:
         except Exception as error:  # a missing peer must not stop the others
             print(f"{impl_name}: unavailable ({error})", flush=True)
             continue
-        for seqlen_k, varlen, h_q, s_q in grid(args.quick):
+        for seqlen_k, varlen, h_q, s_q in grid(args.quick, args.heads):
             case = DecodeCase(128, seqlen_k, h_q, s_q, varlen=varlen, page_block_size=page, dtype=dtype, seed=1234)
             inputs = make_inputs(case, "cuda")
             try:
@@ -135,7 +140,7 @@ def main() -> int:
     names = list(dict.fromkeys(k[0] for k in results))
     print(f"\nms (% of copy bandwidth {bandwidth:.0f} GB/s | TFLOP/s); 'x' = accuracy check failed")
     print(f"{'s_k':>5} {'lens':>6} {'h_q':>4} {'s_q':>3} " + " ".join(f"{n:>22}" for n in names))
-    for seqlen_k, varlen, h_q, s_q in grid(args.quick):
+    for seqlen_k, varlen, h_q, s_q in grid(args.quick, args.heads):
         cells = []
         for n in names:
             r = results.get((n, seqlen_k, varlen, h_q, s_q))
@@ -148,7 +153,7 @@ def main() -> int:
     if len(names) > 1:
         for n in names[1:]:
             ratios = [results[(names[0], *k)]["ms"] / results[(n, *k)]["ms"]
-                      for k in [(a, b, c, d) for a, b, c, d in grid(args.quick)]
+                      for k in [(a, b, c, d) for a, b, c, d in grid(args.quick, args.heads)]
                       if (names[0], *k) in results and (n, *k) in results]
             if ratios:
                 geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))

@@ -2,12 +2,13 @@
 # One device call: build every target, run the GPU test modules (forward-compat for the older
 # variants), then the benchmark grid beside the peers. Prints a short table last.
 #   STEPS="build test bench" bash benchmarks/device_session.sh
-# Steps: build test artifacts sanitize repro scripts spread bench profile ncu hotspots ab (see each block's comment;
+# Steps: build test artifacts sanitize repro scripts spread bench profile ncu hotspots ab abi (see each block's comment;
 # knobs are the environment variables each block reads, e.g. TEST_MODULES, VARIANTS, PEERS, AB_DIR).
 # Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 STEPS=${STEPS:-"build test bench"}
+step() { [[ " $STEPS " == *" $1 "* ]]; }  # is $1 one of the words of STEPS?
 export PYTHONUNBUFFERED=1 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
 if [ -d .peers/whl ]; then
@@ -16,13 +17,13 @@ if [ -d .peers/whl ]; then
   export PYTHONPATH=$PYTHONPATH:/tmp/peers
 fi
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader
-if [[ $STEPS == *build* ]]; then
+if step build; then
   start=$(date +%s)
   MAX_JOBS=${MAX_JOBS:-16} FLASH_MLA_PTXAS_VERBOSE=1 python3 -m pip install --no-build-isolation --no-deps --no-index -v -e . \
     > "$OUT/build.log" 2>&1 || { tail -50 "$OUT/build.log"; exit 1; }
   echo "build: $(( $(date +%s) - start )) s"; grep -E "spill|registers" "$OUT/build.log" | sort | uniq -c | head -20
 fi
-if [[ $STEPS == *test* ]]; then  # every module, forward-compat; one xdist worker per GPU when there are several
+if step test; then  # every module, forward-compat; one xdist worker per GPU when there are several
   ngpu=$(nvidia-smi -L | wc -l)
   [ -n "${CUDA_VISIBLE_DEVICES:-}" ] && ngpu=$(echo "$CUDA_VISIBLE_DEVICES" | tr ',' '\n' | grep -c .)
   spread=(); [ "$ngpu" -gt 1 ] && spread=(-n "$ngpu" --dist loadgroup)
@@ -34,10 +35,10 @@ if [[ $STEPS == *test* ]]; then  # every module, forward-compat; one xdist worke
   grep -E "^FAILED|^gw[0-9]+: " "$OUT/test.log" | head -12
   grep -E "^E  " "$OUT/test.log" | head -${TEST_ERROR_LINES:-6}
 fi
-if [[ $STEPS == *artifacts* ]]; then
+if step artifacts; then
   python3 -m pytest -q -p no:cacheprovider tests/test_build_artifacts.py 2>&1 | tail -3
 fi
-if [[ $STEPS == *sanitize* ]]; then  # memcheck + racecheck: split-heavy varlen with empty sequences; a 128-row group; a 256-row one (sm90: tile pairs)
+if step sanitize; then  # memcheck + racecheck: split-heavy varlen with empty sequences; a 128-row group; a 256-row one (sm90: tile pairs)
   cases=${SANITIZE_CASES:-"b8-sk200-hq16-sq1-p64-causal-varlen-zeros3 b4-sk700-hq64-sq2-p64-causal-varlen b4-sk700-hq128-sq2-p64-causal-varlen"}
   for case in $cases; do for tool in memcheck racecheck; do
     FLASH_MLA_FORWARD_COMPAT=1 timeout ${SANITIZE_TIMEOUT:-300} compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -p no:cacheprovider \
@@ -46,20 +47,20 @@ if [[ $STEPS == *sanitize* ]]; then  # memcheck + racecheck: split-heavy varlen 
     head -c 200000 "/tmp/sanitize_${tool}_$case.log" > "$OUT/sanitize_${tool}_$case.log"  # the first reports, to read here
   done; done
 fi
-if [[ $STEPS == *repro* ]]; then  # does racecheck model a bar.arrive -> bar.sync hand-off? (benchmarks/sanitizer/)
+if step repro; then  # does racecheck model a bar.arrive -> bar.sync hand-off? (benchmarks/sanitizer/)
   nvcc -std=c++17 -arch=sm_90a -o /tmp/racecheck_arrive_sync benchmarks/sanitizer/racecheck_arrive_sync.cu &&
     for mode in arrive sync mbarrier none; do
       compute-sanitizer --tool racecheck /tmp/racecheck_arrive_sync $mode > "$OUT/repro_$mode.log" 2>&1
       echo "racecheck, $mode hand-off: rc=$? $(grep -E '^mode|RACECHECK SUMMARY' "$OUT/repro_$mode.log" | tr '\n' ' ')"
     done
 fi
-if [[ $STEPS == *scripts* ]]; then  # each module's script table, bf16 and fp16
+if step scripts; then  # each module's script table, bf16 and fp16
   for v in sm80 sm86 sm89; do for dt in bf16 fp16; do
     python3 tests/test_flash_mla_$v.py --dtype $dt --forward-compat 2>&1 | tee "$OUT/script_${v}_$dt.log" | grep -vE "^b128" | head -2
     grep -E "^b128" "$OUT/script_${v}_$dt.log" | awk '{printf "  %s abs %s rel %s ms %s T %s %s\n", $1, $2, $3, $5, $6, $8}'
   done; done
 fi
-if [[ $STEPS == *spread* ]]; then  # issue #6: nox -s test-sm90 on one GPU, then on every visible GPU
+if step spread; then  # issue #6: nox -s test-sm90 on one GPU, then on every visible GPU
   nvidia-smi -L
   python3 -m nox --no-venv -s build -- --backend local > /tmp/nox_build.log 2>&1; echo "nox build: rc=$?"
   python3 -c "import time; t=time.time(); import torch, flash_mla; torch.zeros(1, device='cuda'); print(f'import+CUDA init: {time.time()-t:.1f} s')"
@@ -77,15 +78,15 @@ if [[ $STEPS == *spread* ]]; then  # issue #6: nox -s test-sm90 on one GPU, then
   done
   done
 fi
-if [[ $STEPS == *bench* ]]; then
+if step bench; then
   timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm80,sm86,sm89} --dtype ${DTYPE:-bf16} --peers-dir .peers \
     --peers ${PEERS:-upstream_bf16,flashinfer_fa2_bf16} ${BENCH_ARGS:-} --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
 fi
-if [[ $STEPS == *profile* ]]; then  # GPU time by kernel, and the host time of a call beside upstream's
+if step profile; then  # GPU time by kernel, and the host time of a call beside upstream's
   python3 benchmarks/profile_kernels.py --configs ${PROFILE_CONFIGS:-8192:16:1,8192:64:1,8192:128:2} --host ${PROFILE_ARGS:-} \
     --peers-dir .peers 2>&1 | grep -v -i "warn" | tee "$OUT/profile.log"
 fi
-if [[ $STEPS == *ncu* ]]; then  # Nsight Compute on one decode launch per config: throughput and stall reasons
+if step ncu; then  # Nsight Compute on one decode launch per config: throughput and stall reasons
   # NCU_SCRIPT_ARGS goes to profile_kernels.py (e.g. "--variant sm80", or "--peer flashinfer_fa2_bf16 --peers-dir
   # .peers" with NCU_KERNEL=regex:BatchMLAPagedAttentionKernel); NCU_TAG names the logs.
   for config in ${NCU_CONFIGS:-8192:128:2 8192:16:1}; do
@@ -98,7 +99,7 @@ if [[ $STEPS == *ncu* ]]; then  # Nsight Compute on one decode launch per config
     grep -A2 "Est. Local Speedup" "$log" | grep -E "stalled|spends" | head -2
   done
 fi
-if [[ $STEPS == *hotspots* ]]; then  # per-instruction warp-stall samples of one decode launch (ncu source page, SASS)
+if step hotspots; then  # per-instruction warp-stall samples of one decode launch (ncu source page, SASS)
   # and every collected metric, gzipped CSV for benchmarks/ncu_hotspots.py on the CPU machine; knobs as for ncu.
   for config in ${NCU_CONFIGS:-8192:128:2}; do
     name="hot_${NCU_TAG:-ours}_${config//:/_}"
@@ -110,7 +111,7 @@ if [[ $STEPS == *hotspots* ]]; then  # per-instruction warp-stall samples of one
     ncu -i "/tmp/$name.ncu-rep" --page raw --csv | gzip > "$OUT/${name}_raw.csv.gz"
   done
 fi
-if [[ $STEPS == *ab* ]]; then  # A/B in one call: each folder of AB_DIR (space-separated) holds baseline files
+if step ab; then  # A/B in one call: each folder of AB_DIR (space-separated) holds baseline files
   # (paths as in the repo; every file that differs from the tree, e.g. git show REF:path > ab_base/path). The tree
   # is benchmarked first, then each baseline overlaid and rebuilt in turn; the table gives new / each baseline.
   for dir in ${AB_DIR:-}; do [ -d "$dir" ] || { echo "ab: $dir is not a folder of baseline files"; exit 2; }; done
@@ -165,4 +166,67 @@ for n in names:
         print(f"time new / {n}: geomean {math.exp(sum(logs[n]) / len(logs[n])):.3f}, "
               f"min {math.exp(min(logs[n])):.3f}, max {math.exp(max(logs[n])):.3f}")
 PY
+fi
+if step abi; then  # interleaved A/B: the tree and each AB_DIR folder (laid over its own copy of the
+  # tree, not over each other) built side by side into their own site folders, then benchmarked in turns, AB_REPEAT
+  # rounds (default 3), each row's fastest time kept. Between-build drift (up to 10% on unchanged rows in run 82's
+  # sequential `ab`) then falls on every build alike. ABI_TEST=1 also runs the quick sm90 grid on every build.
+  [ -n "${AB_DIR:-}" ] || { echo "abi: set AB_DIR to folders of files that differ from the tree"; exit 2; }
+  rm -rf /tmp/abi; mkdir -p /tmp/abi
+  names="new"; for dir in $AB_DIR; do names="$names $(basename "$dir")"; done
+  nbuilds=$(echo $names | wc -w)
+  start=$(date +%s)
+  for name in $names; do
+    src=/tmp/abi/src_$name; mkdir -p "$src"
+    tar -cf - --exclude=./build --exclude=./.peers --exclude=./.whl --exclude='./ab*' --exclude=./.git --exclude='*.so' . |
+      tar -xf - -C "$src"
+    [ "$name" = new ] || { dir=$(echo $AB_DIR | tr ' ' '\n' | grep -E "(^|/)$name\$"); cp -r "$dir/." "$src/"; }
+    (cd "$src" && MAX_JOBS=$(( ${MAX_JOBS:-16} / nbuilds + 1 )) FLASH_MLA_PTXAS_VERBOSE=1 python3 -m pip install -v \
+      --no-build-isolation --no-deps --no-index --target /tmp/abi/site_$name . > "$OUT/abi_build_$name.log" 2>&1 || { echo "abi: build $name failed"; tail -20 "$OUT/abi_build_$name.log"; }) &
+  done
+  wait
+  echo "abi builds: $(( $(date +%s) - start )) s"
+  for name in $names; do
+    echo "  $name: $(grep -E 'Used [0-9]+ registers' "$OUT/abi_build_$name.log" | sed 's/.*Used //; s/, used.*//' | sort | uniq -c | tr '\n' ';')"
+    if [ "${ABI_TEST:-0}" = 1 ]; then
+      (repo=$PWD; cd /tmp && PYTHONPATH=/tmp/abi/site_$name:$PYTHONPATH timeout 300 python3 -m pytest -q -p no:cacheprovider \
+        "$repo/tests/test_flash_mla_sm90.py" 2>&1 | tail -1 | sed "s/^/  tests $name: /")
+    fi
+  done
+  for i in $(seq ${AB_REPEAT:-3}); do
+    for name in $names; do
+      PYTHONPATH=/tmp/abi/site_$name:$PYTHONPATH timeout ${BENCH_TIMEOUT:-300} python3 benchmarks/bench_decode.py \
+        --variants ${VARIANTS:-sm90} --dtype ${DTYPE:-bf16} ${BENCH_ARGS:-} --json "/tmp/abi/$name.$i.json" > "/tmp/abi/$name.$i.log" 2>&1 ||
+        tail -3 "/tmp/abi/$name.$i.log"
+    done
+  done
+  python3 - /tmp/abi ${AB_REPEAT:-3} $names <<'PY'
+import json, math, sys
+folder, repeat, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+key = lambda r: (r["impl"], r["s_k"], r["varlen"], r["h_q"], r["s_q"])
+def load(name):
+    times = {}
+    for i in range(1, repeat + 1):
+        for r in json.load(open(f"{folder}/{name}.{i}.json"))["rows"]:
+            times.setdefault(key(r), []).append(r["ms"])
+    return times
+runs = {n: load(n) for n in names}
+best = {n: {k: min(v) for k, v in t.items()} for n, t in runs.items()}
+print("  impl        s_k   lens  h_q s_q   new ms (spread) " + " ".join(f"{n[:10]:>10} new/{n[:6]:<6}" for n in names[1:]))
+logs = {n: [] for n in names[1:]}
+for k, ms in best["new"].items():
+    spread = max(runs["new"][k]) / ms
+    cells = []
+    for n in names[1:]:
+        b = best[n].get(k)
+        if b:
+            logs[n].append(math.log(ms / b))
+            cells.append(f"{b:10.3f} {ms / b:10.3f}")
+    print(f"  {k[0]:<10} {k[1]:>5} {'varlen' if k[2] else 'fixed':>6} {k[3]:>4} {k[4]:>3} {ms:8.3f} ({spread:5.3f}) " + " ".join(cells))
+for n in logs:
+    if logs[n]:
+        print(f"time new / {n}: geomean {math.exp(sum(logs[n]) / len(logs[n])):.3f}, "
+              f"min {math.exp(min(logs[n])):.3f}, max {math.exp(max(logs[n])):.3f}")
+PY
+  cp /tmp/abi/*.json "$OUT/" 2>/dev/null; tar -czf "$OUT/abi_json.tgz" -C /tmp/abi $(cd /tmp/abi && ls *.json) && rm -f "$OUT"/*.json
 fi

@@ -1,7 +1,7 @@
 """Where one flash_mla_with_kvcache call spends its GPU time, kernel by kernel (torch.profiler).
 
     python benchmarks/profile_kernels.py [--variant sm90] [--configs 8192:16:1,8192:64:1,8192:128:2]
-        [--batch 128] [--varlen]
+        [--batch 128] [--varlen] [--peers-dir .peers --upstream-kernels]
     ncu ... python benchmarks/profile_kernels.py --configs 8192:64:2 --launch-only [--peer flashinfer_fa2_bf16
         --peers-dir .peers]
 
@@ -40,11 +40,15 @@ def main() -> int:
                         help="also each config's event-timed call (as the benchmarks time it) eager and as a CUDA "
                         "graph replay, beside upstream's with --peers-dir: the difference is host time before the "
                         "first launch plus the gaps between kernels")
+    parser.add_argument("--upstream-kernels", action="store_true",
+                        help="with --peers-dir: also upstream FlashMLA's kernels on the same inputs")
     parser.add_argument("--launch-only", action="store_true",
                         help="only run each config a few times, no profiler (for `ncu ... profile_kernels.py`)")
     parser.add_argument("--peer", default=None,
                         help="with --launch-only and --peers-dir: run this peer (bench_anchors name) instead of ours")
     args = parser.parse_args()
+    if args.upstream_kernels and not args.peers_dir:
+        parser.error("--upstream-kernels needs --peers-dir")
 
     import flash_mla
 
@@ -81,18 +85,23 @@ def main() -> int:
             torch.cuda.synchronize()
             if args.launch_only:
                 continue
-            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-                for _ in range(args.iters):
-                    run()
-                torch.cuda.synchronize()
-        totals: dict[str, float] = collections.defaultdict(float)
-        for event in prof.events():
-            if event.device_type == torch.autograd.DeviceType.CUDA:
-                totals[event.name] += event.time_range.elapsed_us()
         print(f"s_k={seqlen_k} h_q={h_q} s_q={s_q}: split slots {int(splits[-1].item()) if splits is not None else '?'}"
               f" for {args.batch} sequences")
-        for name, total in sorted(totals.items(), key=lambda item: -item[1]):
-            print(f"  {total / args.iters:9.1f} us  {name[:110]}")
+        runs = {"ours": run}
+        if args.upstream_kernels:
+            runs["upstream"] = ours_and_upstream(ctx, inputs, args.peers_dir)["upstream"]
+        for name, call in runs.items():
+            with ctx():
+                with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+                    for _ in range(args.iters):
+                        call()
+                    torch.cuda.synchronize()
+            totals: dict[str, float] = collections.defaultdict(float)
+            for event in prof.events():
+                if event.device_type == torch.autograd.DeviceType.CUDA:
+                    totals[event.name] += event.time_range.elapsed_us()
+            for kernel, total in sorted(totals.items(), key=lambda item: -item[1]):
+                print(f"  {name:<8} {total / args.iters:9.1f} us  {kernel[:100]}")
     if args.host:
         host_overhead(ctx, args.peers_dir)
     if args.graph_gap:
