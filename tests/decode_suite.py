@@ -162,6 +162,10 @@ def _quick_cases() -> list[DecodeCase]:
         DecodeCase(3, 500, 48, 3, varlen=True, zero_lengths=1),
         DecodeCase(2, 400, 43, 3, causal=False),  # 129 rows: the first group past 128, one row in its last m_block
         DecodeCase(2, 300, 64, 4, page_block_size=16),
+        # s_q at MAX_SEQLEN_Q (16): the widest causal mask, which the tile-pair kernel assumes stays
+        # within a piece's last two tiles; 256 and 144 rows a KV head.
+        DecodeCase(3, 777, 16, 16, varlen=True),
+        DecodeCase(2, 1500, 9, 16),
     ]
     return cases
 

@@ -155,3 +155,17 @@ def test_forced_smem_per_block_is_capped_by_the_device(fake_device, monkeypatch)
     monkeypatch.setenv(targets.SMEM_PER_BLOCK_ENV, "lots")
     with pytest.raises(ValueError, match="FLASH_MLA_SMEM_PER_BLOCK must be a number of bytes"):
         targets.smem_per_block("sm80", 0)
+
+
+def test_max_seqlen_q_matches_the_kernels_limit():
+    """The Hopper tile-pair kernel leaves the causal mask out of all but a piece's last two tiles,
+    which holds while s_q <= kMaxSeqlenQ (csrc/common/decode_params.h): Python's limit must be it."""
+    import re
+    from pathlib import Path
+
+    from flash_mla.interface import MAX_SEQLEN_Q
+
+    header = (Path(__file__).resolve().parents[1] / "csrc" / "common" / "decode_params.h").read_text()
+    match = re.search(r"constexpr int kMaxSeqlenQ = (\d+);", header)
+    assert match, "kMaxSeqlenQ not found in decode_params.h"
+    assert int(match.group(1)) == MAX_SEQLEN_Q

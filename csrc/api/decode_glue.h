@@ -127,6 +127,8 @@ inline DecodeLaunch prepare_decode(const char* variant, const at::Tensor& q, con
     CHECK_ARG(t->device() == q.device(), "every tensor must be on q's device ", q.device());
   }
 
+  CHECK_ARG(seqlen_q >= 1 && seqlen_q <= kMaxSeqlenQ, "q's s_q must be in [1, ", kMaxSeqlenQ, "] for a decode kernel, got ",
+            seqlen_q);
   const int64_t heads_per_kv = num_heads_q / num_heads_k;
   const int64_t rows_per_kv = seqlen_q * heads_per_kv;
   const int64_t num_sm_parts = metadata.size(0);

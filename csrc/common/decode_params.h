@@ -10,6 +10,12 @@ namespace flash_mla {
 constexpr int kHeadDimQK = 576;
 constexpr int kHeadDimV = 512;
 
+// Query tokens per request a decode kernel takes (MTP / speculative decoding): flash_mla's
+// MAX_SEQLEN_Q, checked again by the host glue. The Hopper tile-pair kernel relies on it: a causal
+// mask reaches at most kMaxSeqlenQ - 1 tokens back from a sequence's end, so only its last two tiles
+// can need one.
+constexpr int kMaxSeqlenQ = 16;
+
 // The scheduler splits every sequence at multiples of this many tokens. Every kernel tile size
 // (kBlockN) divides it, so a split boundary is always a tile boundary.
 constexpr int kScheduleBlockTokens = 64;

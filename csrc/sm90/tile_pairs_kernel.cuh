@@ -151,6 +151,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   constexpr int kLeftChunks = Traits::kLeftChunks;
   constexpr int kChunkElems = kBlockN * kChunkCols;
   constexpr int kRopeChunk = (kChunks - 1) * kChunkElems;  // a stage's RoPE chunk (elements)
+  static_assert(kMaxSeqlenQ <= kBlockN, "a causal mask must not reach past a piece's last two tiles");
 
   // The split combine may be scheduled as soon as every CTA of this grid has started (it waits for the
   // grid's end itself: smxx/combine_splits.cu), so its launch latency hides under this kernel's tail.
@@ -240,8 +241,12 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     }
   };
 
-  // Rows [valid_tokens, 64) of this warpgroup's V half (chunks 4w .. 4w + 3) of a stage -> 0.
-  auto zero_v_rows_past_end = [&](int stage, int valid_tokens) {
+  // Rows [valid_tokens, 64) of this warpgroup's V half (chunks 4w .. 4w + 3) of a stage -> 0. Only the
+  // last tile of a piece can be partial: kMayBePartial false (a tile with another two after it) leaves
+  // the code out of the pair step, so that the steady-state loop does not jump over it (its taken
+  // branches to far targets cost instruction-fetch stalls: ncu's no_inst, run 78's profile).
+  auto zero_v_rows_past_end = [&](auto may_be_partial_c, int stage, int valid_tokens) {
+    if constexpr (!decltype(may_be_partial_c)::value) return;
     if (valid_tokens >= kBlockN) return;
     constexpr int kRowUnits = kChunkCols * 2 / 16;  // 8 units of 16 bytes a row
     for (int i = wg_tid; i < (kBlockN - valid_tokens) * kRowUnits * kLeftChunks; i += 128) {
@@ -332,9 +337,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     row_sum[0] = row_sum[1] = 0.f;
 
     // Mask S of the tile at tile_token, take its row maxima, hand the maxima on, and turn S into P
-    // (fp32 in s_acc, 16-bit in p_regs). Returns the maxima's change factor for this tile.
-    auto softmax = [&](int tile_token, float* scale_out, float (&scale)[2]) __attribute__((always_inline)) {
-      if (tile_token + kBlockN > mask_from) {
+    // (fp32 in s_acc, 16-bit in p_regs). Returns the maxima's change factor for this tile. kMayMask
+    // false: the tile has two more after it, so it ends more than 64 tokens before the piece does and
+    // below mask_from (which is at most MAX_SEQLEN_Q - 1 = 15 tokens before the end): no mask code.
+    auto softmax = [&](auto may_mask_c, int tile_token, float* scale_out, float (&scale)[2]) __attribute__((always_inline)) {
+      if (decltype(may_mask_c)::value && tile_token + kBlockN > mask_from) {
         int limit[2];
         common::visible_limits(params, piece, rows_per_kv, row_base, row_local, limit);
 #pragma unroll
@@ -409,7 +416,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       if (warpgroup == 0) {
         // ---- softmax of the even tile; its P (at the tile's maxima) -> stage 0's RoPE chunk ----
         float even_scale[2];
-        const auto sums = softmax(tile_begin(even), smem.scale_even, even_scale);
+        const auto sums = softmax(integral_constant<bool, !kNextEven>{}, tile_begin(even), smem.scale_even, even_scale);
         pack_p();
         store_p(smem.kv[0] + kRopeChunk, no_scale);
         cutlass::arch::fence_view_async_shared();
@@ -418,7 +425,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         row_sum[0] = row_sum[0] * even_scale[0] + sums.first;
         row_sum[1] = row_sum[1] * even_scale[1] + sums.second;
         // ---- O += P(even) V(even) over columns 0-255 (P from registers); then stage 0's left half is free ----
-        zero_v_rows_past_end(0, tile_end(even) - tile_begin(even));
+        zero_v_rows_past_end(integral_constant<bool, !kNextEven>{}, 0, tile_end(even) - tile_begin(even));
         Tensor tOrV = thr_mma_o_regp.partition_fragment_B(stage_vt_half(0));
         detail::issue_gemm<false>(mma_o_regp, p_regs, tOrV, o_acc);
         detail::wait_gemms<0>(o_acc);
@@ -430,7 +437,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         row_sum[0] *= odd_scale[0];
         row_sum[1] *= odd_scale[1];
         if constexpr (kHasOdd) {
-          zero_v_rows_past_end(1, tile_end(odd) - tile_begin(odd));
+          zero_v_rows_past_end(integral_constant<bool, !kNextOdd>{}, 1, tile_end(odd) - tile_begin(odd));
           load_p(smem.p_odd);
           Tensor tOrVodd = thr_mma_o_regp.partition_fragment_B(stage_vt_half(1));
           detail::issue_gemm<false>(mma_o_regp, p_regs, tOrVodd, o_acc);
@@ -453,7 +460,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         rescale_o(even_scale);
         row_sum[0] *= even_scale[0];
         row_sum[1] *= even_scale[1];
-        zero_v_rows_past_end(0, tile_end(even) - tile_begin(even));
+        zero_v_rows_past_end(integral_constant<bool, !kNextEven>{}, 0, tile_end(even) - tile_begin(even));
         load_p(smem.kv[0] + kRopeChunk);
         Tensor tOrVeven = thr_mma_o_regp.partition_fragment_B(stage_vt_half(0));
         detail::issue_gemm<false>(mma_o_regp, p_regs, tOrVeven, o_acc);
@@ -461,7 +468,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         float odd_scale[2] = {1.f, 1.f};
         float sums[2] = {0.f, 0.f};
         if constexpr (kHasOdd) {
-          const auto s2 = softmax(tile_begin(odd), smem.scale_odd, odd_scale);
+          const auto s2 = softmax(integral_constant<bool, !kNextOdd>{}, tile_begin(odd), smem.scale_odd, odd_scale);
           sums[0] = s2.first;
           sums[1] = s2.second;
           store_p(smem.p_odd, no_scale);
@@ -479,7 +486,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         row_sum[1] = row_sum[1] * odd_scale[1] + sums[1];
         if constexpr (kHasOdd) {  // O += P(odd) V(odd) over columns 256-511, P from registers
           pack_p();
-          zero_v_rows_past_end(1, tile_end(odd) - tile_begin(odd));
+          zero_v_rows_past_end(integral_constant<bool, !kNextOdd>{}, 1, tile_end(odd) - tile_begin(odd));
           Tensor tOrV = thr_mma_o_regp.partition_fragment_B(stage_vt_half(1));
           detail::issue_gemm<false>(mma_o_regp, p_regs, tOrV, o_acc);
           detail::wait_gemms<0>(o_acc);
