@@ -171,7 +171,8 @@ if step abi; then  # interleaved A/B: the tree and each AB_DIR folder (laid over
   # tree, not over each other) built side by side into their own site folders, then benchmarked in turns, AB_REPEAT
   # rounds (default 3), each row's fastest time kept. Between-build drift (up to 10% on unchanged rows in run 82's
   # sequential `ab`) then falls on every build alike. ABI_TEST=1 also runs the sm90 test module on every build
-  # (ABI_TEST=new: on the tree's only), with ABI_TEST_ARGS (e.g. "--grid full").
+  # (ABI_TEST=new: on the tree's only; ABI_TEST_MODULES="sm80 sm86" for others, forward-compat), with
+  # ABI_TEST_ARGS (e.g. "--grid full").
   [ -n "${AB_DIR:-}" ] || { echo "abi: set AB_DIR to folders of files that differ from the tree"; exit 2; }
   rm -rf /tmp/abi; mkdir -p /tmp/abi
   names="new"; for dir in $AB_DIR; do names="$names $(basename "$dir")"; done
@@ -190,8 +191,9 @@ if step abi; then  # interleaved A/B: the tree and each AB_DIR folder (laid over
   for name in $names; do
     echo "  $name: $(grep -E 'Used [0-9]+ registers' "$OUT/abi_build_$name.log" | sed 's/.*Used //; s/, used.*//' | sort | uniq -c | tr '\n' ';')"
     if [ "${ABI_TEST:-0}" = 1 ] || [ "${ABI_TEST:-0}" = "$name" ]; then  # ABI_TEST=1: every build; =new: the tree's
-      (repo=$PWD; cd /tmp && PYTHONPATH=/tmp/abi/site_$name:$PYTHONPATH timeout ${TEST_TIMEOUT:-300} python3 -m pytest -q \
-        -p no:cacheprovider "$repo/tests/test_flash_mla_sm90.py" ${ABI_TEST_ARGS:-} 2>&1 | tail -1 | sed "s/^/  tests $name: /")
+      (repo=$PWD; cd /tmp && PYTHONPATH=/tmp/abi/site_$name:$PYTHONPATH FLASH_MLA_FORWARD_COMPAT=1 timeout ${TEST_TIMEOUT:-300} \
+        python3 -m pytest -q -p no:cacheprovider $(for m in ${ABI_TEST_MODULES:-sm90}; do echo "$repo/tests/test_flash_mla_$m.py"; done) \
+        ${ABI_TEST_ARGS:-} 2>&1 | tail -1 | sed "s/^/  tests $name: /")
     fi
   done
   for i in $(seq ${AB_REPEAT:-3}); do

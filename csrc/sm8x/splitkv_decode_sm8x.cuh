@@ -72,6 +72,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
   using Element = typename Traits::Element;
   constexpr int kBlockM = Traits::kBlockM;
   constexpr int kBlockN = Traits::kBlockN;
+  static_assert(kMaxSeqlenQ <= kBlockN, "a causal mask must not reach past a piece's last two tiles");
   constexpr int kStages = Traits::kStages;
   constexpr int kThreads = Traits::kThreads;
   constexpr int kRowStride = Traits::kRowStride;
@@ -318,16 +319,23 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
             s_acc[nt][3] += v.w;
           }
         }
-        // Tokens a row cannot see (past the piece, past the sequence, causal) get -inf.
+        // Tokens a row cannot see (past the piece, past the sequence, causal) get -inf. Only a piece's
+        // last two tiles can hold any: the causal mask reaches at most kMaxSeqlenQ - 1 = 15 tokens back
+        // from a sequence's end, and only the last tile can run past the piece.
+        if (tile + 2 >= num_tiles) {
+#pragma unroll
+          for (int nt = 0; nt < kNTilesS; ++nt) {
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+              const int token = tile_token + warp_n * kTokensPerWarp + nt * 8 + quad_col + (i & 1);
+              if (token >= limit[i / 2] || token >= token_end) s_acc[nt][i] = -INFINITY;
+            }
+          }
+        }
 #pragma unroll
         for (int nt = 0; nt < kNTilesS; ++nt) {
 #pragma unroll
-          for (int i = 0; i < 4; ++i) {
-            const int token = tile_token + warp_n * kTokensPerWarp + nt * 8 + quad_col + (i & 1);
-            const int r = i / 2;
-            if (token >= limit[r] || token >= token_end) s_acc[nt][i] = -INFINITY;
-            tile_max[r] = fmaxf(tile_max[r], s_acc[nt][i]);
-          }
+          for (int i = 0; i < 4; ++i) tile_max[i / 2] = fmaxf(tile_max[i / 2], s_acc[nt][i]);
         }
 #pragma unroll
         for (int r = 0; r < 2; ++r) {
