@@ -124,15 +124,6 @@ if step ab; then  # A/B in one call: each folder of AB_DIR (space-separated) hol
       timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm90} --dtype ${DTYPE:-bf16} \
         ${BENCH_ARGS:-} --json "$OUT/ab_$1.$i.json" > "$OUT/ab_$1.$i.log" 2>&1
     done
-    python3 - "$OUT" "$1" ${AB_REPEAT:-2} <<'PY'
-import json, sys
-out, name, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
-runs = [json.load(open(f"{out}/ab_{name}.{i}.json")) for i in range(1, repeat + 1)]
-for row in runs[0]["rows"]:
-    row["ms"] = min(r["ms"] for run in runs for r in run["rows"]
-                    if all(r[k] == row[k] for k in ("impl", "s_k", "varlen", "h_q", "s_q")))
-json.dump(runs[0], open(f"{out}/ab_{name}.json", "w"))
-PY
   }
   # One discarded run first: the first benchmark of a call ran up to 7% slow (run 61, sm89 rows of identical code).
   [ "${AB_WARMUP:-1}" = 1 ] && timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm90} \
@@ -145,27 +136,7 @@ PY
       { tail -20 "$OUT/build_$name.log"; exit 1; }
     ab_bench "$name"
   done
-  python3 - "$OUT" $(for dir in $AB_DIR; do basename "$dir"; done) <<'PY'
-import json, math, sys
-out, names = sys.argv[1], sys.argv[2:]
-key = lambda r: (r["impl"], r["s_k"], r["varlen"], r["h_q"], r["s_q"])
-load = lambda name: {key(r): r["ms"] for r in json.load(open(f"{out}/ab_{name}.json"))["rows"]}
-new, bases = load("new"), {name: load(name) for name in names}
-print("  impl        s_k   lens  h_q s_q   new ms " + " ".join(f"{n[:10]:>10} new/{n[:6]:<6}" for n in names))
-logs = {n: [] for n in names}
-for k, ms in new.items():
-    cells = []
-    for n in names:
-        b = bases[n].get(k)
-        if b:
-            logs[n].append(math.log(ms / b))
-            cells.append(f"{b:10.3f} {ms / b:10.3f}")
-    print(f"  {k[0]:<10} {k[1]:>5} {'varlen' if k[2] else 'fixed':>6} {k[3]:>4} {k[4]:>3} {ms:8.3f} " + " ".join(cells))
-for n in names:
-    if logs[n]:
-        print(f"time new / {n}: geomean {math.exp(sum(logs[n]) / len(logs[n])):.3f}, "
-              f"min {math.exp(min(logs[n])):.3f}, max {math.exp(max(logs[n])):.3f}")
-PY
+  python3 benchmarks/ab_table.py "$OUT/ab_{name}.{i}.json" ${AB_REPEAT:-2} new $(for dir in $AB_DIR; do basename "$dir"; done)
 fi
 if step abi; then  # interleaved A/B: the tree and each AB_DIR folder (laid over its own copy of the
   # tree, not over each other) built side by side into their own site folders, then benchmarked in turns, AB_REPEAT
@@ -203,33 +174,6 @@ if step abi; then  # interleaved A/B: the tree and each AB_DIR folder (laid over
         tail -3 "/tmp/abi/$name.$i.log"
     done
   done
-  python3 - /tmp/abi ${AB_REPEAT:-3} $names <<'PY'
-import json, math, sys
-folder, repeat, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-key = lambda r: (r["impl"], r["s_k"], r["varlen"], r["h_q"], r["s_q"])
-def load(name):
-    times = {}
-    for i in range(1, repeat + 1):
-        for r in json.load(open(f"{folder}/{name}.{i}.json"))["rows"]:
-            times.setdefault(key(r), []).append(r["ms"])
-    return times
-runs = {n: load(n) for n in names}
-best = {n: {k: min(v) for k, v in t.items()} for n, t in runs.items()}
-print("  impl        s_k   lens  h_q s_q   new ms (spread) " + " ".join(f"{n[:10]:>10} new/{n[:6]:<6}" for n in names[1:]))
-logs = {n: [] for n in names[1:]}
-for k, ms in best["new"].items():
-    spread = max(runs["new"][k]) / ms
-    cells = []
-    for n in names[1:]:
-        b = best[n].get(k)
-        if b:
-            logs[n].append(math.log(ms / b))
-            cells.append(f"{b:10.3f} {ms / b:10.3f}")
-    print(f"  {k[0]:<10} {k[1]:>5} {'varlen' if k[2] else 'fixed':>6} {k[3]:>4} {k[4]:>3} {ms:8.3f} ({spread:5.3f}) " + " ".join(cells))
-for n in logs:
-    if logs[n]:
-        print(f"time new / {n}: geomean {math.exp(sum(logs[n]) / len(logs[n])):.3f}, "
-              f"min {math.exp(min(logs[n])):.3f}, max {math.exp(max(logs[n])):.3f}")
-PY
+  python3 benchmarks/ab_table.py "/tmp/abi/{name}.{i}.json" ${AB_REPEAT:-3} $names
   cp /tmp/abi/*.json "$OUT/" 2>/dev/null; tar -czf "$OUT/abi_json.tgz" -C /tmp/abi $(cd /tmp/abi && ls *.json) && rm -f "$OUT"/*.json
 fi
