@@ -11,9 +11,9 @@ constexpr int kHeadDimQK = 576;
 constexpr int kHeadDimV = 512;
 
 // Query tokens per request a decode kernel takes (MTP / speculative decoding): flash_mla's
-// MAX_SEQLEN_Q, checked again by the host glue. The Hopper tile-pair kernel relies on it: a causal
-// mask reaches at most kMaxSeqlenQ - 1 tokens back from a sequence's end, so only its last two tiles
-// can need one.
+// MAX_SEQLEN_Q, checked again by the host glue. The kernels rely on it: a causal mask reaches at most
+// kMaxSeqlenQ - 1 tokens back from a sequence's end, so only a piece's last tiles can need one
+// (kTailTiles, common/work_pieces.cuh).
 constexpr int kMaxSeqlenQ = 16;
 
 // The scheduler splits every sequence at multiples of this many tokens. Every kernel tile size

@@ -12,6 +12,13 @@
 
 namespace flash_mla {
 
+// Only a piece's last kTailTiles tiles can hold tokens past its end or reach the causal mask, which reaches
+// at most kMaxSeqlenQ - 1 tokens back from a sequence's end; every kernel's tiles hold at least kMaxSeqlenQ
+// tokens (each asserts it). The other tiles need no mask and no zero-fill, and the kernels keep that code
+// out of their steady-state loops (benchmarks/NOTES.md, runs 87, 88 and 90).
+constexpr int kTailTiles = 2;
+__device__ __forceinline__ bool is_tail_tile(int tile, int num_tiles) { return tile + kTailTiles >= num_tiles; }
+
 struct WorkPiece {
   int batch_idx;
   int seqlen;         // the sequence's cache length

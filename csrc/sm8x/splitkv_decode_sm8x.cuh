@@ -72,7 +72,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
   using Element = typename Traits::Element;
   constexpr int kBlockM = Traits::kBlockM;
   constexpr int kBlockN = Traits::kBlockN;
-  static_assert(kMaxSeqlenQ <= kBlockN, "a causal mask must not reach past a piece's last two tiles");
+  static_assert(kMaxSeqlenQ <= kBlockN, "is_tail_tile: a causal mask must stay within a piece's last tiles");
   constexpr int kStages = Traits::kStages;
   constexpr int kThreads = Traits::kThreads;
   constexpr int kRowStride = Traits::kRowStride;
@@ -319,10 +319,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
             s_acc[nt][3] += v.w;
           }
         }
-        // Tokens a row cannot see (past the piece, past the sequence, causal) get -inf. Only a piece's
-        // last two tiles can hold any: the causal mask reaches at most kMaxSeqlenQ - 1 = 15 tokens back
-        // from a sequence's end, and only the last tile can run past the piece.
-        if (tile + 2 >= num_tiles) {
+        // Tokens a row cannot see (past the piece, past the sequence, causal) get -inf; only a piece's
+        // tail tiles can hold any (is_tail_tile).
+        if (is_tail_tile(tile, num_tiles)) {
 #pragma unroll
           for (int nt = 0; nt < kNTilesS; ++nt) {
 #pragma unroll

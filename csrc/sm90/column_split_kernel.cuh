@@ -126,7 +126,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   constexpr int kConsumerThreads = Traits::kConsumerThreads;
   constexpr int kConsumerWarps = kConsumerThreads / 32;
   constexpr int kRopeChunk = (kChunks - 1) * kBlockN * kChunkCols;  // a stage's RoPE chunk (elements)
-  static_assert(kMaxSeqlenQ <= kBlockN, "a causal mask must not reach past a piece's last two tiles");
+  static_assert(kMaxSeqlenQ <= kBlockN, "is_tail_tile: a causal mask must stay within a piece's last tiles");
 
   // The split combine may be scheduled as soon as every CTA of this grid has started (it waits for the
   // grid's end itself: smxx/combine_splits.cu), so its launch latency hides under this kernel's tail.
@@ -249,10 +249,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       float row_max[2] = {-INFINITY, -INFINITY};  // raw (unscaled) S units, identical in both warpgroups
       float row_sum[2] = {0.f, 0.f};              // this warpgroup's tokens only
       const int num_tiles = piece.num_tiles(kBlockN);
-      // One tile. kTail: the tile is one of the piece's last two, the only ones that can be partial or
-      // reach the causal mask (a mask reaches at most kMaxSeqlenQ - 1 = 15 tokens back from a sequence's
-      // end); the other tiles' step has neither code, so the steady-state loop jumps over none (taken
-      // branches to far targets cost instruction-fetch stalls: 4-5% on the tile-pair kernel, run 87).
+      // One tile. kTail: one of the piece's tail tiles (is_tail_tile), the only ones that can be partial
+      // or reach the causal mask; the other tiles' step has neither code, so the steady-state loop jumps
+      // over none (taken branches to far targets cost instruction-fetch stalls: run 87).
       auto tile_step = [&](int tile, auto tail_c) __attribute__((always_inline)) {
         constexpr bool kTail = decltype(tail_c)::value;
         const int stage = iteration % kStages;
@@ -376,7 +375,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         if (lane == 0) EmptyBarrier::arrive(&smem.kv_empty[stage]);
       };
       int tile = 0;
-      for (; tile + 2 < num_tiles; ++tile, ++iteration) tile_step(tile, std::false_type{});
+      for (; !is_tail_tile(tile, num_tiles); ++tile, ++iteration) tile_step(tile, std::false_type{});
       for (; tile < num_tiles; ++tile, ++iteration) tile_step(tile, std::true_type{});
 
       // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
@@ -409,8 +408,7 @@ template <typename Element>
 void ColumnSplitDecode<Element>::launch(const DecodeParams& params, cudaStream_t stream) {
   using Traits = column_split::KernelTraits<Element>;
   static_assert(Traits::kThreads == 32 * ColumnSplitDecode<Element>::kWarps);
-  static std::atomic<uint64_t> smem_raised{0};
-  common::launch_decode_grid<Traits>(column_split::splitkv_decode_kernel<Traits>, params, stream, smem_raised);
+  common::launch_decode_grid<Traits>(column_split::splitkv_decode_kernel<Traits>, params, stream);
 }
 
 template <typename Element>
@@ -421,7 +419,7 @@ int ColumnSplitDecode<Element>::smem_bytes() {
 template <typename Element>
 int ColumnSplitDecode<Element>::max_ctas_per_sm() {
   using Traits = column_split::KernelTraits<Element>;
-  return flash_mla::max_ctas_per_sm(column_split::splitkv_decode_kernel<Traits>, Traits::kThreads, Traits::kSmemBytes);
+  return common::max_ctas_per_sm<Traits>(column_split::splitkv_decode_kernel<Traits>);
 }
 
 }  // namespace flash_mla::sm90

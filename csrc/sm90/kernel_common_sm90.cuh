@@ -126,15 +126,22 @@ __device__ __forceinline__ void store_rows(const DecodeParams& params, const Wor
 }
 
 // Host: `kernel` (Traits' threads and shared memory) as one CTA per (m_block, kv_head, sm_part), its KV
-// cache described by a TMA map; smem_raised remembers the devices its shared-memory limit was raised on.
+// cache described by a TMA map. Each schedule's launch() is this call; smem_raised (one per Traits, i.e.
+// per kernel) remembers the devices its shared-memory limit was raised on.
 template <typename Traits, typename Kernel>
-void launch_decode_grid(Kernel kernel, const DecodeParams& params, cudaStream_t stream,
-                        std::atomic<uint64_t>& smem_raised) {
+void launch_decode_grid(Kernel kernel, const DecodeParams& params, cudaStream_t stream) {
+  static std::atomic<uint64_t> smem_raised{0};
   const CUtensorMap kv_map = make_kv_tensor_map<typename Traits::Element>(params, Traits::kChunkCols);
   raise_dynamic_smem_once(kernel, Traits::kSmemBytes, smem_raised);
   const int num_m_blocks = (params.rows_per_kv + Traits::kBlockM - 1) / Traits::kBlockM;
   dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
   kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params, kv_map);
+}
+
+// Host: CTAs of `kernel` (Traits' threads and shared memory) that fit on one SM of the current device.
+template <typename Traits, typename Kernel>
+int max_ctas_per_sm(Kernel kernel) {
+  return flash_mla::max_ctas_per_sm(kernel, Traits::kThreads, Traits::kSmemBytes);
 }
 
 }  // namespace flash_mla::sm90::common

@@ -151,7 +151,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   constexpr int kLeftChunks = Traits::kLeftChunks;
   constexpr int kChunkElems = kBlockN * kChunkCols;
   constexpr int kRopeChunk = (kChunks - 1) * kChunkElems;  // a stage's RoPE chunk (elements)
-  static_assert(kMaxSeqlenQ <= kBlockN, "a causal mask must not reach past a piece's last two tiles");
+  static_assert(kMaxSeqlenQ <= kBlockN, "is_tail_tile: a causal mask must stay within a piece's last tiles");
 
   // The split combine may be scheduled as soon as every CTA of this grid has started (it waits for the
   // grid's end itself: smxx/combine_splits.cu), so its launch latency hides under this kernel's tail.
@@ -241,10 +241,10 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     }
   };
 
-  // Rows [valid_tokens, 64) of this warpgroup's V half (chunks 4w .. 4w + 3) of a stage -> 0. Only the
-  // last tile of a piece can be partial: kMayBePartial false (a tile with another two after it) leaves
-  // the code out of the pair step, so that the steady-state loop does not jump over it (its taken
-  // branches to far targets cost instruction-fetch stalls: ncu's no_inst, run 78's profile).
+  // Rows [valid_tokens, 64) of this warpgroup's V half (chunks 4w .. 4w + 3) of a stage -> 0. Only a
+  // piece's tail tiles can be partial (is_tail_tile); may_be_partial_c false (a pair step's tile with two
+  // more after it, kNextEven / kNextOdd) leaves the code out, so that the steady-state loop does not jump
+  // over it (taken branches to far targets cost instruction-fetch stalls: run 87).
   auto zero_v_rows_past_end = [&](auto may_be_partial_c, int stage, int valid_tokens) {
     if constexpr (!decltype(may_be_partial_c)::value) return;
     if (valid_tokens >= kBlockN) return;
@@ -337,9 +337,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     row_sum[0] = row_sum[1] = 0.f;
 
     // Mask S of the tile at tile_token, take its row maxima, hand the maxima on, and turn S into P
-    // (fp32 in s_acc, 16-bit in p_regs). Returns the maxima's change factor for this tile. kMayMask
-    // false: the tile has two more after it, so it ends more than 64 tokens before the piece does and
-    // below mask_from (which is at most MAX_SEQLEN_Q - 1 = 15 tokens before the end): no mask code.
+    // (fp32 in s_acc, 16-bit in p_regs). Returns the maxima's change factor for this tile. may_mask_c
+    // false: not a tail tile (is_tail_tile; the pair steps know it as kNextEven / kNextOdd), no mask code.
     auto softmax = [&](auto may_mask_c, int tile_token, float* scale_out, float (&scale)[2]) __attribute__((always_inline)) {
       if (decltype(may_mask_c)::value && tile_token + kBlockN > mask_from) {
         int limit[2];
@@ -556,8 +555,7 @@ template <typename Element>
 void TilePairsDecode<Element>::launch(const DecodeParams& params, cudaStream_t stream) {
   using Traits = tile_pairs::KernelTraits<Element>;
   static_assert(Traits::kThreads == 32 * TilePairsDecode<Element>::kWarps);
-  static std::atomic<uint64_t> smem_raised{0};
-  common::launch_decode_grid<Traits>(tile_pairs::splitkv_decode_kernel<Traits>, params, stream, smem_raised);
+  common::launch_decode_grid<Traits>(tile_pairs::splitkv_decode_kernel<Traits>, params, stream);
 }
 
 template <typename Element>
@@ -568,7 +566,7 @@ int TilePairsDecode<Element>::smem_bytes() {
 template <typename Element>
 int TilePairsDecode<Element>::max_ctas_per_sm() {
   using Traits = tile_pairs::KernelTraits<Element>;
-  return flash_mla::max_ctas_per_sm(tile_pairs::splitkv_decode_kernel<Traits>, Traits::kThreads, Traits::kSmemBytes);
+  return common::max_ctas_per_sm<Traits>(tile_pairs::splitkv_decode_kernel<Traits>);
 }
 
 }  // namespace flash_mla::sm90
