@@ -39,10 +39,14 @@ if step artifacts; then
   python3 -m pytest -q -p no:cacheprovider tests/test_build_artifacts.py 2>&1 | tail -3
 fi
 if step sanitize; then  # memcheck + racecheck: split-heavy varlen with empty sequences; a 128-row group; a 256-row one (sm90: tile pairs)
+  # SANITIZE_SITE=/tmp/abi/site_new checks a build of the abi step (run from /tmp, so that the source tree's
+  # flash_mla/ does not shadow it) instead of the editable install of the build step.
   cases=${SANITIZE_CASES:-"b8-sk200-hq16-sq1-p64-causal-varlen-zeros3 b4-sk700-hq64-sq2-p64-causal-varlen b4-sk700-hq128-sq2-p64-causal-varlen"}
+  repo=$PWD
   for case in $cases; do for tool in memcheck racecheck; do
-    FLASH_MLA_FORWARD_COMPAT=1 timeout ${SANITIZE_TIMEOUT:-300} compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -p no:cacheprovider \
-      tests/test_flash_mla_${SANITIZE_MODULE:-sm80}.py -k "$case and bf16" > "/tmp/sanitize_${tool}_$case.log" 2>&1
+    (if [ -n "${SANITIZE_SITE:-}" ]; then cd /tmp && export PYTHONPATH=$SANITIZE_SITE:$PYTHONPATH; fi
+     FLASH_MLA_FORWARD_COMPAT=1 timeout ${SANITIZE_TIMEOUT:-300} compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -p no:cacheprovider \
+      "$repo/tests/test_flash_mla_${SANITIZE_MODULE:-sm80}.py" -k "$case and bf16" > "/tmp/sanitize_${tool}_$case.log" 2>&1)
     echo "compute-sanitizer $tool $case: rc=$? $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|passed|failed' "/tmp/sanitize_${tool}_$case.log" | tr '\n' ' ')"
     head -c 200000 "/tmp/sanitize_${tool}_$case.log" > "$OUT/sanitize_${tool}_$case.log"  # the first reports, to read here
   done; done
@@ -109,6 +113,8 @@ if step hotspots; then  # per-instruction warp-stall samples of one decode launc
     echo "hotspots $config (${NCU_TAG:-ours}): rc=$? $(tail -1 "/tmp/$name.log")"
     ncu -i "/tmp/$name.ncu-rep" --page source --csv --print-source sass | gzip > "$OUT/${name}_sass.csv.gz"
     ncu -i "/tmp/$name.ncu-rep" --page raw --csv | gzip > "$OUT/${name}_raw.csv.gz"
+    # The same samples by CUDA source line (the build has -lineinfo; inlined helpers count at their own lines).
+    ncu -i "/tmp/$name.ncu-rep" --page source --csv --print-source cuda | gzip > "$OUT/${name}_cuda.csv.gz"
   done
 fi
 if step ab; then  # A/B in one call: each folder of AB_DIR (space-separated) holds baseline files
@@ -142,7 +148,7 @@ if step abi; then  # interleaved A/B: the tree and each AB_DIR folder (laid over
   # tree, not over each other) built side by side into their own site folders, then benchmarked in turns, AB_REPEAT
   # rounds (default 3), each row's fastest time kept. Between-build drift (up to 10% on unchanged rows in run 82's
   # sequential `ab`) then falls on every build alike. ABI_TEST=1 also runs the sm90 test module on every build
-  # (ABI_TEST=new: on the tree's only; ABI_TEST_MODULES="sm80 sm86" for others, forward-compat), with
+  # (ABI_TEST="new ab_x": on those builds only; ABI_TEST_MODULES="sm80 sm86" for others, forward-compat), with
   # ABI_TEST_ARGS (e.g. "--grid full").
   [ -n "${AB_DIR:-}" ] || { echo "abi: set AB_DIR to folders of files that differ from the tree"; exit 2; }
   rm -rf /tmp/abi; mkdir -p /tmp/abi
@@ -161,7 +167,7 @@ if step abi; then  # interleaved A/B: the tree and each AB_DIR folder (laid over
   echo "abi builds: $(( $(date +%s) - start )) s"
   for name in $names; do
     echo "  $name: $(grep -E 'Used [0-9]+ registers' "$OUT/abi_build_$name.log" | sed 's/.*Used //; s/, used.*//' | sort | uniq -c | tr '\n' ';')"
-    if [ "${ABI_TEST:-0}" = 1 ] || [ "${ABI_TEST:-0}" = "$name" ]; then  # ABI_TEST=1: every build; =new: the tree's
+    if [ "${ABI_TEST:-0}" = 1 ] || [[ " ${ABI_TEST:-} " == *" $name "* ]]; then  # ABI_TEST=1: every build; "new ab_x": those
       (repo=$PWD; cd /tmp && PYTHONPATH=/tmp/abi/site_$name:$PYTHONPATH FLASH_MLA_FORWARD_COMPAT=1 timeout ${TEST_TIMEOUT:-300} \
         python3 -m pytest -q -p no:cacheprovider $(for m in ${ABI_TEST_MODULES:-sm90}; do echo "$repo/tests/test_flash_mla_$m.py"; done) \
         ${ABI_TEST_ARGS:-} 2>&1 | tail -1 | sed "s/^/  tests $name: /")

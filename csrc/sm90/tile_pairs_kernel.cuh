@@ -29,6 +29,8 @@
 // Q (64 x 576) is copied into shared memory once per sequence (cp.async). V's rows past a piece's end
 // are zeroed before P V (the TMA copies whole pages, and NaN stored past a sequence's length must not
 // meet a zero weight); K's are masked in S. Page ids past a sequence's last page are never read.
+// The epilogue stages each warpgroup's O in its own stage and hands it to the TMA unit a row at a time
+// (common::store_rows_bulk), so the warps go on to the next piece while it is written.
 // The KV copies are marked evict-first: 2-4% faster on these rows (4-5% slower on the 16-row ones, which
 // the column split serves). History and measurements: benchmarks/NOTES.md, runs 42-52 and 70-74.
 #pragma once
@@ -152,6 +154,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   constexpr int kChunkElems = kBlockN * kChunkCols;
   constexpr int kRopeChunk = (kChunks - 1) * kChunkElems;  // a stage's RoPE chunk (elements)
   static_assert(kMaxSeqlenQ <= kBlockN, "is_tail_tile: a causal mask must stay within a piece's last tiles");
+  static_assert(kBlockM * common::staged_row_bytes<float>(Traits::kColsPerWarpgroup) <= sizeof(Storage::kv[0]),
+                "the epilogue stages a warpgroup's fp32 O in its stage");
 
   // The split combine may be scheduled as soon as every CTA of this grid has started (it waits for the
   // grid's end itself: smxx/combine_splits.cu), so its launch latency hides under this kernel's tail.
@@ -308,6 +312,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     auto tile_begin = [&](int tile) { return piece.token_begin + tile * kBlockN; };
     auto tile_end = [&](int tile) { return min(tile_begin(tile) + kBlockN, piece.token_end); };
 
+    common::bulk_store_wait_read();  // the previous piece's O has left the stages (store_rows_bulk)
     detail::sync_all(detail::kPieceSync);  // the previous piece is done with Q, the stages, P and the rows
     if (tid < kBlockM) smem.row_max[tid] = -INFINITY;
     if (wg_tid == 0) {  // the first two tiles: warpgroup 0 loads their left halves, warpgroup 1 the right
@@ -527,6 +532,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     }
 
     // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
+    detail::wait_gemms<0>(o_acc);
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
       row_sum[r] += __shfl_xor_sync(0xffffffff, row_sum[r], 1);
@@ -541,10 +547,14 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       common::row_statistics(params, piece.is_split, smem.row_sum[0][row_local[r]] + smem.row_sum[1][row_local[r]],
                              smem.row_max[row_local[r]], inv_sum[r], lse[r]);
     }
-    common::store_rows<Element>(params, piece, kv_head, row_base, row_local,
-                                warpgroup * Traits::kColsPerWarpgroup + col_in_quad,
-                                warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse);
+    // O goes out through this warpgroup's stage: after the sync above both warpgroups are past their
+    // last wgmma, so no one reads the stages until the next piece's copies, which wait for these.
+    common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup>(
+        params, piece, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup, col_in_quad,
+        warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse, reinterpret_cast<char*>(smem.kv[warpgroup]), wg_tid,
+        detail::kWarpgroupSync + warpgroup);
   }
+  common::bulk_store_wait_read();  // shared memory must outlive the copies' reads
 }
 
 }  // namespace flash_mla::sm90::tile_pairs
