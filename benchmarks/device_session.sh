@@ -113,8 +113,6 @@ if step hotspots; then  # per-instruction warp-stall samples of one decode launc
     echo "hotspots $config (${NCU_TAG:-ours}): rc=$? $(tail -1 "/tmp/$name.log")"
     ncu -i "/tmp/$name.ncu-rep" --page source --csv --print-source sass | gzip > "$OUT/${name}_sass.csv.gz"
     ncu -i "/tmp/$name.ncu-rep" --page raw --csv | gzip > "$OUT/${name}_raw.csv.gz"
-    # The same samples by CUDA source line (the build has -lineinfo; inlined helpers count at their own lines).
-    ncu -i "/tmp/$name.ncu-rep" --page source --csv --print-source cuda | gzip > "$OUT/${name}_cuda.csv.gz"
   done
 fi
 if step ab; then  # A/B in one call: each folder of AB_DIR (space-separated) holds baseline files
