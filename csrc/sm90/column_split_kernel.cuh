@@ -20,7 +20,8 @@
 //                    16-bit over the tile's RoPE chunk.  named barrier
 //     O = O * s + P V wgmma 64 x 256 x 64 per warpgroup: warpgroup w owns output columns
 //                    [256w, 256w + 256), 128 fp32 registers a thread; then its warps free the stage.
-// Q (64 x 576) is copied into shared memory once per sequence by the consumers (cp.async).
+// Q (64 x 576) is copied into shared memory once per piece by the consumers (cp.async); the epilogue
+// stages O in Q's buffer and writes it with bulk copies (common::store_out_rows_bulk).
 // Rows of the last tile past the piece's end are zeroed in shared memory before use: the TMA copies
 // whole pages, and NaN stored past a sequence's length must not meet a zero weight in P V.
 // Page ids past a sequence's last page are never read.
@@ -127,6 +128,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   constexpr int kConsumerWarps = kConsumerThreads / 32;
   constexpr int kRopeChunk = (kChunks - 1) * kBlockN * kChunkCols;  // a stage's RoPE chunk (elements)
   static_assert(kMaxSeqlenQ <= kBlockN, "is_tail_tile: a causal mask must stay within a piece's last tiles");
+  // Each consumer warpgroup stages its 16-bit O for the epilogue's bulk copies in half of Q's buffer.
+  constexpr int kStagingBytes = int(sizeof(Storage::q)) / Traits::kConsumerWarpgroups / 16 * 16;
 
   // The split combine may be scheduled as soon as every CTA of this grid has started (it waits for the
   // grid's end itself: smxx/combine_splits.cu), so its launch latency hides under this kernel's tail.
@@ -230,15 +233,16 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     WorkPieceWalker walker(params, blockIdx.z);
     WorkPiece piece;
     while (walker.next(piece)) {
+      common::bulk_store_wait_read();  // the previous piece's O has left Q's buffer (store_out_rows_bulk)
       detail::consumers_sync<kConsumerThreads>();  // the previous piece is done with Q, P and the row arrays
-      if (piece.first_of_sequence) {
-        // Q rows -> shared memory (rows past rows_per_kv zero-filled): 64 x 72 chunks of 16 bytes.
-        common::copy_q_async<Element, kBlockM, kConsumerThreads>(params, piece, kv_head, row_base, tid, sQ);
-        cute::cp_async_fence();
-        cute::cp_async_wait<0>();
-        cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> wgmma (async proxy) reads
-        detail::consumers_sync<kConsumerThreads>();
-      }
+      // Q rows -> shared memory (rows past rows_per_kv zero-filled): 64 x 72 chunks of 16 bytes. Every
+      // piece copies its Q: the previous piece's epilogue staged its O in Q's buffer (one piece a sequence
+      // in a part, except in the deterministic mode).
+      common::copy_q_async<Element, kBlockM, kConsumerThreads>(params, piece, kv_head, row_base, tid, sQ);
+      cute::cp_async_fence();
+      cute::cp_async_wait<0>();
+      cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> wgmma (async proxy) reads
+      detail::consumers_sync<kConsumerThreads>();
 
       // Visible tokens of a row: [0, limit), causal rows seeing up to seqlen - s_q + s. Every row sees
       // [0, mask_from), so only the tiles reaching past it are masked, with the rows' own limits
@@ -393,10 +397,21 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         common::row_statistics(params, piece.is_split, smem.row_sum[0][row_local[r]] + smem.row_sum[1][row_local[r]],
                                row_max[r], inv_sum[r], lse[r]);
       }
-      common::store_rows<Element>(params, piece, kv_head, row_base, row_local,
-                                  warpgroup * Traits::kColsPerWarpgroup + col_in_quad,
-                                  warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse);
+      // The 16-bit O goes out through Q's buffer (both warpgroups' S are done), so every piece copies its
+      // Q. The fp32 partials do not fit there (staged in two rounds of 32 rows, the second waiting for the
+      // first's copies, they were slower: run 98), so they are stored from the registers.
+      if (!piece.is_split) {
+        common::store_out_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, kStagingBytes>(
+            params, piece, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup, col_in_quad,
+            warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse,
+            reinterpret_cast<char*>(smem.q) + warpgroup * kStagingBytes, wg_tid, 1 + warpgroup);
+      } else {
+        common::store_rows<Element>(params, piece, kv_head, row_base, row_local,
+                                    warpgroup * Traits::kColsPerWarpgroup + col_in_quad,
+                                    warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse);
+      }
     }
+    common::bulk_store_wait_read();  // shared memory must outlive the copies' reads
   }
 }
 

@@ -129,13 +129,13 @@ __device__ __forceinline__ void store_rows(const DecodeParams& params, const Wor
 }
 
 // The epilogue's stores through shared memory, for a warpgroup that owns kCols (256) columns of O:
-// this thread's two rows (row_local) of O times inv_sum go into `staging` (at least
-// kBlockM * staged_row_bytes<Out>(kCols) bytes that no one else reads or writes until the next piece),
-// and each of the warpgroup's first kBlockM threads then hands one row to the tensor memory accelerator
-// as a bulk copy (cp.async.bulk, bulk_group), which writes it to out (one split: 16-bit) or to the fp32
-// partials (several) while the warps go on to the next piece. Stores straight from the accumulator
-// registers (store_rows) stall the warps on the LSU queue (lg_throttle): 7.6% of the tile-pair kernel's
-// samples at b=256, s_k=2048, 128/2, ~4.7 us a piece (benchmarks/NOTES.md, run 96).
+// this thread's two rows (row_local) of O times inv_sum go into `staging` (kStagingBytes that no one
+// else reads or writes until the next piece), and each of the warpgroup's first kBlockM threads then
+// hands one row to the tensor memory accelerator as a bulk copy (cp.async.bulk, bulk_group), which
+// writes it to out (one split: 16-bit) or to the fp32 partials (several) while the warps go on to the
+// next piece. Stores straight from the accumulator registers (store_rows) stall the warps on the LSU
+// queue (lg_throttle): 7.6% of the tile-pair kernel's samples at b=256, s_k=2048, 128/2, ~4.7 us a piece
+// (benchmarks/NOTES.md, runs 96-98).
 // The threads that issued copies must wait for their reads (bulk_store_wait_read) before anyone writes
 // `staging` again, and before the CTA exits. The lse is stored as in store_rows.
 // Rows are padded by one quad's store (8 values), so that the 8 rows of a warp's store instruction start
@@ -147,68 +147,93 @@ __host__ __device__ constexpr int staged_row_bytes(int cols) {
 
 __device__ __forceinline__ void bulk_store_wait_read() { cute::tma_store_wait<0>(); }
 
-template <typename Element, int kBlockM, int kCols, typename TensorO>
+// O's rows (times inv_sum) as Out into `staging`, then one bulk copy a row to row_dst(global row).
+template <typename Out, int kBlockM, int kCols, int kStagingBytes, typename TensorO, typename Pack, typename RowDst>
+__device__ __forceinline__ void stage_and_copy_rows(const DecodeParams& params, int row_base, const int (&row_local)[2],
+                                                    int col_in_quad, const TensorO& o_acc, const float (&inv_sum)[2],
+                                                    char* staging, int wg_tid, uint32_t warpgroup_barrier, Pack pack,
+                                                    RowDst row_dst) {
+  constexpr int kRowBytes = staged_row_bytes<Out>(kCols);
+  static_assert(kBlockM * kRowBytes <= kStagingBytes, "the staged rows must fit");
+  static_assert(kCols % 8 == 0 && kRowBytes % 16 == 0, "bulk copies need 16-byte aligned rows");
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    // One shared-memory address a row, the values at constant offsets from it (pinned here: hoisted
+    // into the kernel's prologue as 64 addresses, they were spilled).
+    uint32_t row_addr = cute::cast_smem_ptr_to_uint(staging) + row_local[r] * kRowBytes + col_in_quad * int(sizeof(Out));
+    asm volatile("" : "+r"(row_addr));
+#pragma unroll
+    for (int v = 2 * r; v < cute::size(o_acc); v += 4) {
+      pack(row_addr + (v / 4) * 8 * int(sizeof(Out)), o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+    }
+  }
+  cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> the bulk copy's (async proxy) reads
+  cutlass::arch::NamedBarrier::sync(128, warpgroup_barrier);
+  if (wg_tid < kBlockM && row_base + wg_tid < params.rows_per_kv) {
+    cute::SM90_BULK_COPY_S2G::copy(staging + wg_tid * kRowBytes, row_dst(row_base + wg_tid), kCols * int(sizeof(Out)));
+    cute::tma_store_arrive();
+  }
+}
+
+// The final output (a piece whose sequence has one split): 16-bit O and the lse.
+template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
+__device__ __forceinline__ void store_out_rows_bulk(const DecodeParams& params, const WorkPiece& piece, int kv_head,
+                                                    int row_base, const int (&row_local)[2], int col_base,
+                                                    int col_in_quad, bool writes_lse, const TensorO& o_acc,
+                                                    const float (&inv_sum)[2], const float (&lse)[2], char* staging,
+                                                    int wg_tid, uint32_t warpgroup_barrier) {
+  const int rows_per_kv = params.rows_per_kv;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = min(row_base + row_local[r], rows_per_kv - 1);
+    if (row_base + row_local[r] < rows_per_kv && writes_lse) {
+      const int s_idx = row / params.heads_per_kv;
+      const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
+      params.lse[(int64_t(piece.batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = lse[r];
+    }
+  }
+  stage_and_copy_rows<Element, kBlockM, kCols, kStagingBytes>(
+      params, row_base, row_local, col_in_quad, o_acc, inv_sum, staging, wg_tid, warpgroup_barrier,
+      [](uint32_t addr, float a, float b) {
+        asm volatile("st.shared.b32 [%0], %1;" ::"r"(addr), "r"(pack_two<Element>(a, b)) : "memory");
+      },
+      [&](int row) {
+        const int s_idx = row / params.heads_per_kv;
+        const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
+        return reinterpret_cast<Element*>(params.out) + piece.batch_idx * params.out_batch_stride +
+               s_idx * params.out_seq_stride + h_idx * params.out_head_stride + col_base;
+      });
+}
+
+// Either output: store_out_rows_bulk, or (several splits) the fp32 partials and their lse.
+template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
 __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, const WorkPiece& piece, int kv_head,
                                                 int row_base, const int (&row_local)[2], int col_base, int col_in_quad,
                                                 bool writes_lse, const TensorO& o_acc, const float (&inv_sum)[2],
                                                 const float (&lse)[2], char* staging, int wg_tid,
                                                 uint32_t warpgroup_barrier) {
-  const int rows_per_kv = params.rows_per_kv;
-  // This thread's rows' lse, and the global row of the row this thread copies (wg_tid < kBlockM).
-  const int copy_row = min(row_base + wg_tid, rows_per_kv - 1);
-  const bool copies = wg_tid < kBlockM && row_base + wg_tid < rows_per_kv;
-  auto stage = [&](auto out_c, auto pack) {
-    using Out = decltype(out_c);
-    constexpr int kRowBytes = staged_row_bytes<Out>(kCols);
-    static_assert(kCols % 8 == 0 && kRowBytes % 16 == 0, "bulk copies need 16-byte aligned rows");
-#pragma unroll
-    for (int v = 0; v < cute::size(o_acc); v += 2) {
-      const int r = (v / 2) % 2;
-      char* dst = staging + row_local[r] * kRowBytes + ((v / 4) * 8 + col_in_quad) * int(sizeof(Out));
-      pack(dst, o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
-    }
-    cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> the bulk copy's (async proxy) reads
-    cutlass::arch::NamedBarrier::sync(128, warpgroup_barrier);
-    return kRowBytes;
-  };
   if (!piece.is_split) {
-    const int row_bytes = stage(Element{}, [](char* dst, float a, float b) {
-      *reinterpret_cast<uint32_t*>(dst) = pack_two<Element>(a, b);
-    });
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const int row = min(row_base + row_local[r], rows_per_kv - 1);
-      if (row_base + row_local[r] < rows_per_kv && writes_lse) {
-        const int s_idx = row / params.heads_per_kv;
-        const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-        params.lse[(int64_t(piece.batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = lse[r];
-      }
-    }
-    if (copies) {
-      const int s_idx = copy_row / params.heads_per_kv;
-      const int h_idx = kv_head * params.heads_per_kv + copy_row % params.heads_per_kv;
-      Element* dst = reinterpret_cast<Element*>(params.out) + piece.batch_idx * params.out_batch_stride +
-                     s_idx * params.out_seq_stride + h_idx * params.out_head_stride + col_base;
-      cute::SM90_BULK_COPY_S2G::copy(staging + wg_tid * row_bytes, dst, kCols * int(sizeof(Element)));
-      cute::tma_store_arrive();
-    }
-  } else {
-    const int row_bytes = stage(float{}, [](char* dst, float a, float b) {
-      *reinterpret_cast<float2*>(dst) = make_float2(a, b);
-    });
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const int row = min(row_base + row_local[r], rows_per_kv - 1);
-      const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
-      if (row_base + row_local[r] < rows_per_kv && writes_lse) params.lse_accum[partial_row] = lse[r];
-    }
-    if (copies) {
-      const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + copy_row;
-      cute::SM90_BULK_COPY_S2G::copy(staging + wg_tid * row_bytes, params.out_accum + partial_row * kHeadDimV + col_base,
-                                     kCols * int(sizeof(float)));
-      cute::tma_store_arrive();
-    }
+    store_out_rows_bulk<Element, kBlockM, kCols, kStagingBytes>(params, piece, kv_head, row_base, row_local, col_base,
+                                                                col_in_quad, writes_lse, o_acc, inv_sum, lse, staging,
+                                                                wg_tid, warpgroup_barrier);
+    return;
   }
+  const int rows_per_kv = params.rows_per_kv;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = min(row_base + row_local[r], rows_per_kv - 1);
+    const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
+    if (row_base + row_local[r] < rows_per_kv && writes_lse) params.lse_accum[partial_row] = lse[r];
+  }
+  stage_and_copy_rows<float, kBlockM, kCols, kStagingBytes>(
+      params, row_base, row_local, col_in_quad, o_acc, inv_sum, staging, wg_tid, warpgroup_barrier,
+      [](uint32_t addr, float a, float b) {
+        asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(addr), "f"(a), "f"(b) : "memory");
+      },
+      [&](int row) {
+        const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
+        return params.out_accum + partial_row * kHeadDimV + col_base;
+      });
 }
 
 // Host: `kernel` (Traits' threads and shared memory) as one CTA per (m_block, kv_head, sm_part), its KV

@@ -154,8 +154,6 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   constexpr int kChunkElems = kBlockN * kChunkCols;
   constexpr int kRopeChunk = (kChunks - 1) * kChunkElems;  // a stage's RoPE chunk (elements)
   static_assert(kMaxSeqlenQ <= kBlockN, "is_tail_tile: a causal mask must stay within a piece's last tiles");
-  static_assert(kBlockM * common::staged_row_bytes<float>(Traits::kColsPerWarpgroup) <= sizeof(Storage::kv[0]),
-                "the epilogue stages a warpgroup's fp32 O in its stage");
 
   // The split combine may be scheduled as soon as every CTA of this grid has started (it waits for the
   // grid's end itself: smxx/combine_splits.cu), so its launch latency hides under this kernel's tail.
@@ -549,7 +547,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     }
     // O goes out through this warpgroup's stage: after the sync above both warpgroups are past their
     // last wgmma, so no one reads the stages until the next piece's copies, which wait for these.
-    common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup>(
+    common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, sizeof(Storage::kv[0])>(
         params, piece, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup, col_in_quad,
         warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse, reinterpret_cast<char*>(smem.kv[warpgroup]), wg_tid,
         detail::kWarpgroupSync + warpgroup);
