@@ -8,7 +8,13 @@
 namespace flash_mla {
 namespace {
 
-constexpr int kCombineThreads = kHeadDimV / 4;  // one float4 of the 512-wide row per thread
+// A warp merges one query row (512 values: 16 a lane, as 4 float4 at columns 4 (lane + 32 i)), a CTA
+// kRowsPerCta rows of one sequence. (One 128-thread CTA a row, its lse reads one after another, ran
+// as 32768 mostly empty CTAs at b=128, 256 rows: ~25 us after the decode kernel at 4096/128/2 against
+// upstream's ~15; benchmarks/NOTES.md, run 101.)
+constexpr int kRowsPerCta = 8;
+constexpr int kCombineThreads = 32 * kRowsPerCta;
+constexpr int kFloat4PerLane = kHeadDimV / 4 / 32;
 
 template <typename Element>
 __device__ __forceinline__ void store_four(Element* dst, float4 v);
@@ -27,7 +33,19 @@ __device__ __forceinline__ void store_four<__half>(__half* dst, float4 v) {
   *reinterpret_cast<uint2*>(dst) = packed;
 }
 
-// grid: (h_kv * rows_per_kv, batch). One CTA merges one query row of one sequence.
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffff, v, offset));
+  return v;
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffff, v, offset);
+  return v;
+}
+
+// grid: (ceil(h_kv * rows_per_kv / kRowsPerCta), batch).
 template <typename Element>
 __global__ void __launch_bounds__(kCombineThreads)
 combine_splits_kernel(const DecodeParams params) {
@@ -41,51 +59,65 @@ combine_splits_kernel(const DecodeParams params) {
   asm volatile("griddepcontrol.wait;" ::: "memory");
 #endif
 
-  const int row_in_kv = blockIdx.x % params.rows_per_kv;  // row = s * heads_per_kv + head
-  const int kv_head = blockIdx.x / params.rows_per_kv;
+  const int lane = threadIdx.x % 32;
+  const int64_t slot_rows = int64_t(params.num_heads_k) * params.rows_per_kv;
+  const int row = blockIdx.x * kRowsPerCta + threadIdx.x / 32;  // kv_head * rows_per_kv + s * heads_per_kv + head
+  if (row >= slot_rows) return;
+  const int row_in_kv = row % params.rows_per_kv;
+  const int kv_head = row / params.rows_per_kv;
   const int seq_idx = row_in_kv / params.heads_per_kv;
   const int head_idx = kv_head * params.heads_per_kv + row_in_kv % params.heads_per_kv;
-  const int64_t slot_rows = int64_t(params.num_heads_k) * params.rows_per_kv;
+  const float* lse_accum = params.lse_accum + first_slot * slot_rows + row;  // split s at s * slot_rows
 
+  // The splits' lse spread over the lanes: their maximum, then the sum of their weights.
   float max_lse = -INFINITY;
-  for (int s = 0; s < num_splits; ++s) {
-    max_lse = fmaxf(max_lse, params.lse_accum[(first_slot + s) * slot_rows + blockIdx.x]);
-  }
+  for (int s = lane; s < num_splits; s += 32) max_lse = fmaxf(max_lse, lse_accum[s * slot_rows]);
+  max_lse = warp_max(max_lse);
 
   Element* out = reinterpret_cast<Element*>(params.out) + batch_idx * params.out_batch_stride +
                  seq_idx * params.out_seq_stride + head_idx * params.out_head_stride;
-  float* lse = params.lse + (int64_t(batch_idx) * params.num_heads_q + head_idx) * params.seqlen_q +
-               seq_idx;
+  float* lse = params.lse + (int64_t(batch_idx) * params.num_heads_q + head_idx) * params.seqlen_q + seq_idx;
   if (max_lse == -INFINITY) {  // no split saw a token: out 0, lse +inf (FlashMLA's convention)
-    store_four(out + threadIdx.x * 4, make_float4(0.f, 0.f, 0.f, 0.f));
-    if (threadIdx.x == 0) *lse = INFINITY;
+#pragma unroll
+    for (int i = 0; i < kFloat4PerLane; ++i) store_four(out + (lane + 32 * i) * 4, make_float4(0.f, 0.f, 0.f, 0.f));
+    if (lane == 0) *lse = INFINITY;
     return;
   }
-
-  float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
   float weight_sum = 0.f;
+  for (int s = lane; s < num_splits; s += 32) weight_sum += expf(lse_accum[s * slot_rows] - max_lse);
+  weight_sum = warp_sum(weight_sum);
+
+  float4 acc[kFloat4PerLane];
+#pragma unroll
+  for (int i = 0; i < kFloat4PerLane; ++i) acc[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+  const float4* part = reinterpret_cast<const float4*>(params.out_accum + (first_slot * slot_rows + row) * kHeadDimV) + lane;
+#pragma unroll 2
   for (int s = 0; s < num_splits; ++s) {
-    const int64_t slot_row = (first_slot + s) * slot_rows + blockIdx.x;
-    const float weight = expf(params.lse_accum[slot_row] - max_lse);  // exp(-inf) = 0 for empty splits
-    if (weight == 0.f) continue;  // an empty split's partial output is never read
-    const float4 part =
-        reinterpret_cast<const float4*>(params.out_accum + slot_row * kHeadDimV)[threadIdx.x];
-    acc.x += weight * part.x;
-    acc.y += weight * part.y;
-    acc.z += weight * part.z;
-    acc.w += weight * part.w;
-    weight_sum += weight;
+    const float weight = expf(lse_accum[s * slot_rows] - max_lse);  // exp(-inf) = 0 for empty splits
+    if (weight == 0.f) continue;  // an empty split's partial output is never read (warp-uniform)
+    const float4* split_part = part + s * slot_rows * (kHeadDimV / 4);
+#pragma unroll
+    for (int i = 0; i < kFloat4PerLane; ++i) {
+      const float4 v = split_part[32 * i];
+      acc[i].x += weight * v.x;
+      acc[i].y += weight * v.y;
+      acc[i].z += weight * v.z;
+      acc[i].w += weight * v.w;
+    }
   }
   const float inv = 1.f / weight_sum;
-  store_four(out + threadIdx.x * 4, make_float4(acc.x * inv, acc.y * inv, acc.z * inv, acc.w * inv));
-  if (threadIdx.x == 0) *lse = max_lse + logf(weight_sum);
+#pragma unroll
+  for (int i = 0; i < kFloat4PerLane; ++i) {
+    store_four(out + (lane + 32 * i) * 4, make_float4(acc[i].x * inv, acc[i].y * inv, acc[i].z * inv, acc[i].w * inv));
+  }
+  if (lane == 0) *lse = max_lse + logf(weight_sum);
 }
 
 }  // namespace
 
 template <typename Element>
 void launch_combine_splits(const DecodeParams& params, cudaStream_t stream, bool after_programmatic_trigger) {
-  const dim3 grid(params.num_heads_k * params.rows_per_kv, params.batch);
+  const dim3 grid((params.num_heads_k * params.rows_per_kv + kRowsPerCta - 1) / kRowsPerCta, params.batch);
   if (!after_programmatic_trigger) {
     combine_splits_kernel<Element><<<grid, kCombineThreads, 0, stream>>>(params);
     return;
