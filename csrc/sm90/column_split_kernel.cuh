@@ -55,11 +55,13 @@ using common::Chunk;
 using flash_mla::fast_exp2;
 using flash_mla::pack_two;
 
-// Named barriers (ids above CUTLASS's reserved ones) among the 256 consumer threads.
+// Named barriers (ids above CUTLASS's reserved ones): 0 among the 256 consumer threads, and
+// kWarpgroupBarrier + w among consumer warpgroup w's 128 (the epilogue's staged stores).
 template <int kThreads>
 __device__ __forceinline__ void consumers_sync() {
   cutlass::arch::NamedBarrier::sync(kThreads, 0);
 }
+constexpr uint32_t kWarpgroupBarrier = 1;
 
 // acc += A B over every k-block of the operands, as one wgmma batch of this warpgroup.
 template <typename TiledMma, typename TensorA, typename TensorB, typename TensorC>
@@ -404,7 +406,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         common::store_out_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, kStagingBytes>(
             params, piece, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup, col_in_quad,
             warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse,
-            reinterpret_cast<char*>(smem.q) + warpgroup * kStagingBytes, wg_tid, 1 + warpgroup);
+            reinterpret_cast<char*>(smem.q) + warpgroup * kStagingBytes, wg_tid, detail::kWarpgroupBarrier + warpgroup);
       } else {
         common::store_rows<Element>(params, piece, kv_head, row_base, row_local,
                                     warpgroup * Traits::kColsPerWarpgroup + col_in_quad,
