@@ -2,6 +2,7 @@
 
     python benchmarks/profile_kernels.py [--variant sm90] [--configs 8192:16:1,8192:64:1,8192:128:2]
         [--batch 128] [--varlen] [--peers-dir .peers --upstream-kernels]
+    python benchmarks/profile_kernels.py --piece-sweep 524288 --configs 0:128:2,0:64:2 [--peers-dir .peers]
     ncu ... python benchmarks/profile_kernels.py --configs 8192:64:2 --launch-only [--peer flashinfer_fa2_bf16
         --peers-dir .peers]
 
@@ -9,6 +10,10 @@ Each config is s_k:h_q:s_q (b=128, h_kv=1, page 64, causal, bf16 by default). Pr
 the mean microseconds of each kernel over --iters calls (the decode kernel, the split combine, and
 anything else the call launches), so the cost of the split partials can be read beside the main
 kernel's.
+
+--piece-sweep TOKENS times the decode kernel alone on b x s_k = TOKENS for b in --sweep-batches (each
+config's s_k is ignored), fixed lengths, and splits its time into a cost per piece and one per tile
+(benchmarks/piece_cost.py), beside upstream's with --peers-dir.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ def main() -> int:
                         help="only run each config a few times, no profiler (for `ncu ... profile_kernels.py`)")
     parser.add_argument("--peer", default=None,
                         help="with --launch-only and --peers-dir: run this peer (bench_anchors name) instead of ours")
+    parser.add_argument("--piece-sweep", type=int, default=0, metavar="TOKENS",
+                        help="per-piece and per-tile cost of the decode kernel from b x s_k = TOKENS")
+    parser.add_argument("--sweep-batches", default="256,128,64,32")
     args = parser.parse_args()
     if args.upstream_kernels and not args.peers_dir:
         parser.error("--upstream-kernels needs --peers-dir")
@@ -55,6 +63,9 @@ def main() -> int:
     def ctx():  # a fresh context each time: forced_variant's can be entered once
         return flash_mla.forced_variant(args.variant) if args.variant else contextlib.nullcontext()
 
+    if args.piece_sweep:
+        piece_sweep(ctx, args)
+        return 0
     print(f"{torch.cuda.get_device_name()}, variant {args.variant or 'native'}, b={args.batch}, "
           f"{'varlen' if args.varlen else 'fixed'} lengths")
     for config in args.configs.split(","):
@@ -107,6 +118,52 @@ def main() -> int:
     if args.graph_gap:
         eager_vs_graph(ctx, args.configs, args.batch, args.varlen, args.peers_dir)
     return 0
+
+
+def decode_kernel_us(ctx, call, iters: int) -> float:
+    """Mean microseconds of the call's split-KV decode kernel (ours and upstream's both have "splitkv" in
+    their names), under torch.profiler."""
+    with ctx():
+        for _ in range(3):
+            call()
+        torch.cuda.synchronize()
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+            for _ in range(iters):
+                call()
+            torch.cuda.synchronize()
+    total = sum(event.time_range.elapsed_us() for event in prof.events()
+                if event.device_type == torch.autograd.DeviceType.CUDA and "splitkv" in event.name)
+    return total / iters
+
+
+def piece_sweep(ctx, args) -> None:
+    import flash_mla
+    import piece_cost
+
+    batches = [int(b) for b in args.sweep_batches.split(",")]
+    print(f"{torch.cuda.get_device_name()}, variant {args.variant or 'native'}: decode kernel us, "
+          f"b x s_k = {args.piece_sweep} tokens, fixed lengths")
+    for config in args.configs.split(","):
+        _, h_q, s_q = (int(x) for x in config.split(":"))
+        points: dict[str, list] = collections.defaultdict(list)
+        tiles_per_part = 0.0
+        for batch in batches:
+            inputs = make_inputs(DecodeCase(batch, args.piece_sweep // batch, h_q, s_q, seed=1234), "cuda")
+            with ctx():
+                meta, _ = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
+            rows = meta.tolist()
+            pieces = piece_cost.pieces_per_part(rows)
+            tiles_per_part = args.piece_sweep / 64 / sum(1 for row in rows if row[2] >= row[0])
+            line = f"  {h_q}/{s_q} b={batch:<4} s_k={args.piece_sweep // batch:<6} pieces/part {pieces:5.2f}"
+            for name, call in ours_and_upstream(ctx, inputs, args.peers_dir).items():
+                us = decode_kernel_us(ctx, call, args.iters)
+                points[name].append((pieces, us))  # (upstream's scheduler splits the same way as ours)
+                line += f"  {name} {us:7.1f}"
+            print(line)
+        for name, pts in points.items():
+            per_piece, at_zero = piece_cost.fit_piece_cost(pts)
+            print(f"  {h_q}/{s_q} {name:<8}: {per_piece:5.1f} us a piece; {at_zero:6.1f} us at zero pieces = "
+                  f"{at_zero / tiles_per_part:.3f} us a tile ({tiles_per_part:.0f} tiles a part)")
 
 
 def ours_and_upstream(ctx, inputs, peers_dir: str | None) -> dict:
