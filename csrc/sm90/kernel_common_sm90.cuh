@@ -80,7 +80,9 @@ __device__ __forceinline__ void row_statistics(const DecodeParams& params, bool 
 // columns [col_base, ...) in wgmma's accumulator order, times inv_sum, into out (one split: 16-bit,
 // and the lse from warpgroup 0) or into the fp32 partials (several: out_accum and lse_accum).
 // One fully unrolled pass over the accumulator with a row predicate (a loop over the two rows with
-// `continue` made the compiler move O to local memory).
+// `continue` made the compiler move O to local memory). Straight from the registers: what the column
+// split uses for its fp32 partials, which do not fit in its staging buffer; everything else goes through
+// shared memory and bulk copies (store_rows_bulk, below).
 template <typename Element, typename TensorO>
 __device__ __forceinline__ void store_rows(const DecodeParams& params, const WorkPiece& piece, int kv_head, int row_base,
                                            const int (&row_local)[2], int col_base, bool writes_lse,
