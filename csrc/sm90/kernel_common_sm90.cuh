@@ -1,7 +1,8 @@
 // Helpers shared by the two Hopper (sm90a) decode schedules (column_split_kernel.cuh and
 // tile_pairs_kernel.cuh): Q's copy into shared memory, the tokens each row may see, the epilogue's
 // row statistics and stores of O (or its fp32 partial) and the lse (from registers, or staged in shared
-// memory and written by bulk copies), and the launch of either kernel. (exp2, the row-maximum update and 16-bit packing: common/online_softmax.cuh.)
+// memory and written by bulk copies), and the launch of either kernel. (exp2, the row-maximum update and
+// 16-bit packing: common/online_softmax.cuh; where a row's results go: common/output_rows.cuh.)
 #pragma once
 
 #include <cuda_bf16.h>
@@ -20,6 +21,7 @@
 #include "../common/cuda_check.h"
 #include "../common/decode_params.h"
 #include "../common/online_softmax.cuh"
+#include "../common/output_rows.cuh"
 #include "../common/work_pieces.cuh"
 #include "kv_tensor_map.h"
 
@@ -94,13 +96,8 @@ __device__ __forceinline__ void store_rows(const DecodeParams& params, const Wor
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
       const int row = min(row_base + row_local[r], rows_per_kv - 1);
-      const int s_idx = row / params.heads_per_kv;
-      const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-      out_row[r] = reinterpret_cast<Element*>(params.out) + piece.batch_idx * params.out_batch_stride +
-                   s_idx * params.out_seq_stride + h_idx * params.out_head_stride + col_base;
-      if (row_valid[r] && writes_lse) {
-        params.lse[(int64_t(piece.batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = lse[r];
-      }
+      out_row[r] = flash_mla::out_row<Element>(params, piece.batch_idx, kv_head, row) + col_base;
+      if (row_valid[r] && writes_lse) *lse_of_row(params, piece.batch_idx, kv_head, row) = lse[r];
     }
 #pragma unroll
     for (int v = 0; v < cute::size(o_acc); v += 2) {
@@ -114,10 +111,9 @@ __device__ __forceinline__ void store_rows(const DecodeParams& params, const Wor
     float* out_row[2];
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      const int row = min(row_base + row_local[r], rows_per_kv - 1);
-      const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
-      out_row[r] = params.out_accum + partial_row * kHeadDimV + col_base;
-      if (row_valid[r] && writes_lse) params.lse_accum[partial_row] = lse[r];
+      const int64_t partial = partial_row(params, piece.slot, kv_head, min(row_base + row_local[r], rows_per_kv - 1));
+      out_row[r] = params.out_accum + partial * kHeadDimV + col_base;
+      if (row_valid[r] && writes_lse) params.lse_accum[partial] = lse[r];
     }
 #pragma unroll
     for (int v = 0; v < cute::size(o_acc); v += 2) {
@@ -187,11 +183,8 @@ __device__ __forceinline__ void store_out_rows_bulk(const DecodeParams& params, 
   const int rows_per_kv = params.rows_per_kv;
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
-    const int row = min(row_base + row_local[r], rows_per_kv - 1);
     if (row_base + row_local[r] < rows_per_kv && writes_lse) {
-      const int s_idx = row / params.heads_per_kv;
-      const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-      params.lse[(int64_t(piece.batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = lse[r];
+      *lse_of_row(params, piece.batch_idx, kv_head, row_base + row_local[r]) = lse[r];
     }
   }
   stage_and_copy_rows<Element, kBlockM, kCols, kStagingBytes>(
@@ -199,12 +192,7 @@ __device__ __forceinline__ void store_out_rows_bulk(const DecodeParams& params, 
       [](uint32_t addr, float a, float b) {
         asm volatile("st.shared.b32 [%0], %1;" ::"r"(addr), "r"(pack_two<Element>(a, b)) : "memory");
       },
-      [&](int row) {
-        const int s_idx = row / params.heads_per_kv;
-        const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-        return reinterpret_cast<Element*>(params.out) + piece.batch_idx * params.out_batch_stride +
-               s_idx * params.out_seq_stride + h_idx * params.out_head_stride + col_base;
-      });
+      [&](int row) { return out_row<Element>(params, piece.batch_idx, kv_head, row) + col_base; });
 }
 
 // Either output: store_out_rows_bulk, or (several splits) the fp32 partials and their lse.
@@ -223,19 +211,16 @@ __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, cons
   const int rows_per_kv = params.rows_per_kv;
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
-    const int row = min(row_base + row_local[r], rows_per_kv - 1);
-    const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
-    if (row_base + row_local[r] < rows_per_kv && writes_lse) params.lse_accum[partial_row] = lse[r];
+    if (row_base + row_local[r] < rows_per_kv && writes_lse) {
+      params.lse_accum[partial_row(params, piece.slot, kv_head, row_base + row_local[r])] = lse[r];
+    }
   }
   stage_and_copy_rows<float, kBlockM, kCols, kStagingBytes>(
       params, row_base, row_local, col_in_quad, o_acc, inv_sum, staging, wg_tid, warpgroup_barrier,
       [](uint32_t addr, float a, float b) {
         asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(addr), "f"(a), "f"(b) : "memory");
       },
-      [&](int row) {
-        const int64_t partial_row = (int64_t(piece.slot) * params.num_heads_k + kv_head) * rows_per_kv + row;
-        return params.out_accum + partial_row * kHeadDimV + col_base;
-      });
+      [&](int row) { return params.out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV + col_base; });
 }
 
 // Host: `kernel` (Traits' threads and shared memory) as one CTA per (m_block, kv_head, sm_part), its KV

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "../common/output_rows.cuh"
+
 namespace flash_mla {
 namespace {
 
@@ -65,8 +67,6 @@ combine_splits_kernel(const DecodeParams params) {
   if (row >= slot_rows) return;
   const int row_in_kv = row % params.rows_per_kv;
   const int kv_head = row / params.rows_per_kv;
-  const int seq_idx = row_in_kv / params.heads_per_kv;
-  const int head_idx = kv_head * params.heads_per_kv + row_in_kv % params.heads_per_kv;
   const float* lse_accum = params.lse_accum + first_slot * slot_rows + row;  // split s at s * slot_rows
 
   // The splits' lse spread over the lanes: their maximum, then the sum of their weights.
@@ -74,9 +74,8 @@ combine_splits_kernel(const DecodeParams params) {
   for (int s = lane; s < num_splits; s += 32) max_lse = fmaxf(max_lse, lse_accum[s * slot_rows]);
   max_lse = warp_max(max_lse);
 
-  Element* out = reinterpret_cast<Element*>(params.out) + batch_idx * params.out_batch_stride +
-                 seq_idx * params.out_seq_stride + head_idx * params.out_head_stride;
-  float* lse = params.lse + (int64_t(batch_idx) * params.num_heads_q + head_idx) * params.seqlen_q + seq_idx;
+  Element* out = out_row<Element>(params, batch_idx, kv_head, row_in_kv);
+  float* lse = lse_of_row(params, batch_idx, kv_head, row_in_kv);
   if (max_lse == -INFINITY) {  // no split saw a token: out 0, lse +inf (FlashMLA's convention)
 #pragma unroll
     for (int i = 0; i < kFloat4PerLane; ++i) store_four(out + (lane + 32 * i) * 4, make_float4(0.f, 0.f, 0.f, 0.f));
