@@ -41,12 +41,6 @@ __device__ __forceinline__ float warp_max(float v) {
   return v;
 }
 
-__device__ __forceinline__ float warp_sum(float v) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffff, v, offset);
-  return v;
-}
-
 // grid: (ceil(h_kv * rows_per_kv / kRowsPerCta), batch).
 template <typename Element>
 __global__ void __launch_bounds__(kCombineThreads)
@@ -69,7 +63,7 @@ combine_splits_kernel(const DecodeParams params) {
   const int kv_head = row / params.rows_per_kv;
   const float* lse_accum = params.lse_accum + first_slot * slot_rows + row;  // split s at s * slot_rows
 
-  // The splits' lse spread over the lanes: their maximum, then the sum of their weights.
+  // The splits' lse spread over the lanes: their maximum.
   float max_lse = -INFINITY;
   for (int s = lane; s < num_splits; s += 32) max_lse = fmaxf(max_lse, lse_accum[s * slot_rows]);
   max_lse = warp_max(max_lse);
@@ -82,18 +76,16 @@ combine_splits_kernel(const DecodeParams params) {
     if (lane == 0) *lse = INFINITY;
     return;
   }
-  float weight_sum = 0.f;
-  for (int s = lane; s < num_splits; s += 32) weight_sum += expf(lse_accum[s * slot_rows] - max_lse);
-  weight_sum = warp_sum(weight_sum);
-
   float4 acc[kFloat4PerLane];
 #pragma unroll
   for (int i = 0; i < kFloat4PerLane; ++i) acc[i] = make_float4(0.f, 0.f, 0.f, 0.f);
   const float4* part = reinterpret_cast<const float4*>(params.out_accum + (first_slot * slot_rows + row) * kHeadDimV) + lane;
+  float weight_sum = 0.f;  // the same in every lane: each lane reads every split's lse here
 #pragma unroll 2
   for (int s = 0; s < num_splits; ++s) {
     const float weight = expf(lse_accum[s * slot_rows] - max_lse);  // exp(-inf) = 0 for empty splits
     if (weight == 0.f) continue;  // an empty split's partial output is never read (warp-uniform)
+    weight_sum += weight;
     const float4* split_part = part + s * slot_rows * (kHeadDimV / 4);
 #pragma unroll
     for (int i = 0; i < kFloat4PerLane; ++i) {
