@@ -27,7 +27,6 @@
 
 #include "../common/cuda_check.h"
 #include "../common/online_softmax.cuh"
-#include "../common/output_rows.cuh"
 #include "../common/work_pieces.cuh"
 #include "kernel_traits_sm8x.h"
 #include "splitkv_decode_sm8x.h"
@@ -457,6 +456,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
     }
     __syncthreads();
 
+    // The out / lse / partial-row indices are common/output_rows.cuh's, written out here: through
+    // those helpers the 128-register sm80 m32n32 tile's sm_90 cubin spilled 16 bytes (2026-11-26).
 #pragma unroll
     for (int ms = 0; ms < kMSlabs; ++ms) {
 #pragma unroll
@@ -466,14 +467,20 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         if (row >= rows_per_kv) continue;
         const float inv_sum = sInvSum[local_row];
         if (!is_split) {
-          Element* out = out_row<Element>(params, batch_idx, kv_head, row) + warp * kWarpCols + quad_col;
+          const int s_idx = row / params.heads_per_kv;
+          const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
+          Element* out = reinterpret_cast<Element*>(params.out) + batch_idx * params.out_batch_stride +
+                         s_idx * params.out_seq_stride + h_idx * params.out_head_stride + warp * kWarpCols +
+                         quad_col;
 #pragma unroll
           for (int nt = 0; nt < kNTilesO; ++nt) {
             *reinterpret_cast<uint32_t*>(out + nt * 8) = detail::pack_two<Element>(
                 o_acc[ms][nt][half * 2] * inv_sum, o_acc[ms][nt][half * 2 + 1] * inv_sum);
           }
         } else {
-          float* out = params.out_accum + partial_row(params, slot, kv_head, row) * kHeadDimV + warp * kWarpCols + quad_col;
+          float* out = params.out_accum +
+                       ((int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row) * kHeadDimV +
+                       warp * kWarpCols + quad_col;
 #pragma unroll
           for (int nt = 0; nt < kNTilesO; ++nt) {
             *reinterpret_cast<float2*>(out + nt * 8) =
@@ -485,9 +492,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
     if (tid < kBlockM && row_base + tid < rows_per_kv) {
       const int row = row_base + tid;
       if (!is_split) {
-        *lse_of_row(params, batch_idx, kv_head, row) = sLse[tid];
+        const int s_idx = row / params.heads_per_kv;
+        const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
+        params.lse[(int64_t(batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = sLse[tid];
       } else {
-        params.lse_accum[partial_row(params, slot, kv_head, row)] = sLse[tid];
+        params.lse_accum[(int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row] = sLse[tid];
       }
     }
   }
