@@ -55,6 +55,7 @@ struct KernelTraits {
   // tiles too tall for that (kQInSmem), from a copy of Q in shared memory. The kKSplit partial sums
   // meet in shared memory; the k_split == 0 warps then own full S rows (of their tokens).
   static constexpr bool kQInSmem = kShape.q_in_smem;
+  static constexpr bool kEarlyVCopy = kShape.early_v_copy;
   static constexpr int kWarpsM = kBlockM / 16;
   static constexpr int kWarpsN = kShape.qk_warps_n;
   static constexpr int kKSplit = kNWarps / (kWarpsM * kWarpsN);

@@ -229,15 +229,87 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       }
     };
 
+    // kEarlyVCopy (the 227 KB tile): each warp copies the V column slice it reads in phase C (columns
+    // [w, w + 1) * kWarpCols, K's first 512 too) of tile t + kStages into tile t's stage as soon as its
+    // own P V of tile t is done, so the CTA's copies leave spread over the warps' finishing times,
+    // beside other warps' MMAs, instead of as one burst of every thread after the next barrier (the
+    // burst: lg_throttle at 7% of samples, runs 80 and 103). The RoPE columns (P of tile t) follow after
+    // that barrier, by all threads. cp.async groups in issue order: RoPE(t + kStages - 1) at the top of
+    // tile t, V(t + kStages) at its end; the prologue V(0), RoPE(0), V(1), ..., V(kStages - 1). 1.5-2.5%
+    // faster there; the other tiles keep the burst: a lane's V page id and the RoPE rows' are one
+    // register more across the tile than `pages`, which spills the 128- and 255-register tiles, and on
+    // the 163 KB m64 tile it was 3% slower (run 110).
+    constexpr bool kEarlyV = Traits::kEarlyVCopy;
+    constexpr int kVChunksPerRow = kWarpCols * 2 / 16;
+    constexpr int kVLanesPerRow = kVChunksPerRow < 8 ? kVChunksPerRow : 8;  // 8 x 16 B: a 128 B segment
+    constexpr int kVChunksPerLane = kVChunksPerRow / kVLanesPerRow;
+    constexpr int kVRowsPerGroup = kBlockN / (32 / kVLanesPerRow);  // a lane group's consecutive rows
+    static_assert(16 % kVRowsPerGroup == 0, "a lane group's rows lie in one page (pages of 16, 32 or 64 tokens)");
+    constexpr int kRopeRowsPerPass = kThreads / 8;
+    constexpr int kRopePasses = (kBlockN + kRopeRowsPerPass - 1) / kRopeRowsPerPass;
+    const int v_first_row = (lane / kVLanesPerRow) * kVRowsPerGroup;
+    const int v_col = warp * kWarpCols + (lane % kVLanesPerRow) * 8;
+    const int rope_col = kHeadDimV + (tid % 8) * 8;
+    auto page_of = [&](int tile, int row) {  // the page holding token `row` of `tile`, -1 past the piece
+      const int token = token_begin + tile * kBlockN + row;
+      return row < kBlockN && tile < num_tiles && token < token_end ? block_table[token / params.page_block_size] : -1;
+    };
+    auto token_src = [&](int page_id, int token, int col) {
+      return k_base + int64_t(page_id) * params.k_block_stride + (token % params.page_block_size) * params.k_token_stride + col;
+    };
+    auto copy_v_slice = [&](int tile, int stage, int page_id) {
+      const int first_token = token_begin + tile * kBlockN + v_first_row;
+      Element* dst = sKV + stage * Traits::kSmemKVStageElems + v_first_row * kRowStride + v_col;
+      const Element* src = page_id >= 0 ? token_src(page_id, first_token, v_col) : k_base;
 #pragma unroll
-    for (int stage = 0; stage < kStages - 1; ++stage) {
-      if (stage < num_tiles) {
-        fetch_pages(stage);
-        load_kv_tile(stage, stage);
+      for (int r = 0; r < kVRowsPerGroup; ++r) {
+        const bool valid = page_id >= 0 && first_token + r < token_end;
+#pragma unroll
+        for (int c = 0; c < kVChunksPerLane; ++c) {
+          detail::cp_async_zfill(dst + r * kRowStride + c * 64, src + r * params.k_token_stride + c * 64, valid);
+        }
       }
-      cute::cp_async_fence();
+    };
+    auto copy_rope = [&](int tile, int stage, const int (&page_ids)[kRopePasses]) {
+#pragma unroll
+      for (int p = 0; p < kRopePasses; ++p) {
+        const int r = tid / 8 + p * kRopeRowsPerPass;
+        if (r >= kBlockN) break;
+        const bool valid = page_ids[p] >= 0;
+        detail::cp_async_zfill(sKV + stage * Traits::kSmemKVStageElems + r * kRowStride + rope_col,
+                               valid ? token_src(page_ids[p], token_begin + tile * kBlockN + r, rope_col) : k_base, valid);
+      }
+    };
+    auto rope_pages_of = [&](int tile, int (&page_ids)[kRopePasses]) {
+#pragma unroll
+      for (int p = 0; p < kRopePasses; ++p) page_ids[p] = page_of(tile, tid / 8 + p * kRopeRowsPerPass);
+    };
+    int rope_pages[kRopePasses];
+    int v_page = -1;
+
+    if constexpr (kEarlyV) {
+#pragma unroll
+      for (int k = 0; k < kStages; ++k) {
+        if (k < num_tiles) copy_v_slice(k, k, page_of(k, v_first_row));
+        cute::cp_async_fence();  // V(k) (the first with Q)
+        if (k + 1 < kStages) {
+          rope_pages_of(k, rope_pages);
+          if (k < num_tiles) copy_rope(k, k, rope_pages);
+          cute::cp_async_fence();  // RoPE(k)
+        }
+      }
+      rope_pages_of(kStages - 1, rope_pages);  // copied at the top of tile 0
+    } else {
+#pragma unroll
+      for (int stage = 0; stage < kStages - 1; ++stage) {
+        if (stage < num_tiles) {
+          fetch_pages(stage);
+          load_kv_tile(stage, stage);
+        }
+        cute::cp_async_fence();
+      }
+      if (kStages - 1 < num_tiles) fetch_pages(kStages - 1);  // for the first load inside the loop
     }
-    if (kStages - 1 < num_tiles) fetch_pages(kStages - 1);  // for the first load inside the loop
 
     float o_acc[kMSlabs][kNTilesO][4];
 #pragma unroll
@@ -250,10 +322,19 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
     float row_sum[2] = {0.f, 0.f};
 
     for (int tile = 0; tile < num_tiles; ++tile) {
-      cute::cp_async_wait<kStages - 2>();
+      // (kEarlyV: left in flight, the 2 kStages - 3 groups issued after tile's RoPE)
+      cute::cp_async_wait<kEarlyV ? 2 * kStages - 3 : kStages - 2>();
       __syncthreads();  // tile `tile` visible to all; stage of tile-1 free for reuse
-      if (tile + kStages - 1 < num_tiles) load_kv_tile(tile + kStages - 1, (tile + kStages - 1) % kStages);
-      if (tile + kStages < num_tiles) fetch_pages(tile + kStages);  // used one iteration later
+      if constexpr (kEarlyV) {
+        if (tile + kStages - 1 < num_tiles) copy_rope(tile + kStages - 1, (tile + kStages - 1) % kStages, rope_pages);
+        if (tile + kStages < num_tiles) {  // page ids a tile (RoPE) or most of one (V) ahead of their copies
+          rope_pages_of(tile + kStages, rope_pages);
+          v_page = page_of(tile + kStages, v_first_row);
+        }
+      } else {
+        if (tile + kStages - 1 < num_tiles) load_kv_tile(tile + kStages - 1, (tile + kStages - 1) % kStages);
+        if (tile + kStages < num_tiles) fetch_pages(tile + kStages);  // used one iteration later
+      }
       cute::cp_async_fence();
 
       const Element* sK = sKV + (tile % kStages) * Traits::kSmemKVStageElems;
@@ -423,6 +504,13 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
             detail::mma_16x8x16<Element>(o_acc[ms][2 * np + 1], p_frag, v_frag[np][2], v_frag[np][3]);
           }
         }
+      }
+      if constexpr (kEarlyV) {
+        // This warp's V slice of the stage is read (the MMAs above consumed every ldmatrix of it): copy
+        // tile + kStages's slice into it.
+        __syncwarp();
+        if (tile + kStages < num_tiles) copy_v_slice(tile + kStages, tile % kStages, v_page);
+        cute::cp_async_fence();
       }
     }
     cute::cp_async_wait<0>();  // no copy into a buffer the next piece reuses is left in flight

@@ -19,6 +19,9 @@ struct TileShape {
   int stages;     // cp.async pipeline depth; >= 2 so a tile loads while the previous one computes
   bool q_in_smem = false;  // Q's A-fragments come from shared memory (ldmatrix) instead of registers
   int qk_warps_n = 1;      // warps side by side over a tile's tokens in S = Q K^T (1: each warp has all)
+  // Each warp copies its V column slice of the tile kStages ahead right after its own P V, before the
+  // next tile's barrier (false: after it). Spreads the copies over the warps' finishing times.
+  bool early_v_copy = false;
 };
 
 // Q in registers (q_in_smem false): each warp holds its 16 rows' slice of the 576 columns for the
@@ -47,7 +50,7 @@ struct TileShape {
 // 32-token stages (sm80, Q in registers: 14 B), 4 x 2 x 1 (454 B), 16 warps 4 x 1 x 4 (198 B).
 constexpr TileShape tile_shape(Target target, int block_m, int block_n) {
   if (target == Target::kSm80) {
-    if (block_m == 64) return block_n == 64 ? TileShape{64, 64, 8, 2, true, 2} : TileShape{64, 32, 8, 2, true, 1};
+    if (block_m == 64) return block_n == 64 ? TileShape{64, 64, 8, 2, true, 2, true} : TileShape{64, 32, 8, 2, true, 1};
     return block_m == 16 ? TileShape{16, 64, 4, 2} : TileShape{32, 32, 16, 4, false, 2};
   }
   if (block_m == 64) return TileShape{64, 32, 8, 2, false, 1};
