@@ -238,7 +238,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
     // tile t, V(t + kStages) at its end; the prologue V(0), RoPE(0), V(1), ..., V(kStages - 1). 1.5-2.5%
     // faster there; the other tiles keep the burst: a lane's V page id and the RoPE rows' are one
     // register more across the tile than `pages`, which spills the 128- and 255-register tiles, and on
-    // the 163 KB m64 tile it was 3% slower (run 110).
+    // the 163 KB m64 tile it was 3% slower (runs 111-112).
     constexpr bool kEarlyV = Traits::kEarlyVCopy;
     constexpr int kVChunksPerRow = kWarpCols * 2 / 16;
     constexpr int kVLanesPerRow = kVChunksPerRow < 8 ? kVChunksPerRow : 8;  // 8 x 16 B: a 128 B segment
