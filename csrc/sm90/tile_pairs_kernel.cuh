@@ -127,12 +127,12 @@ __device__ __forceinline__ void wait_gemms(TensorC& acc) {
   cute::warpgroup_fence_operand(acc);
 }
 
-// The page ids of the tile [tile_token, tile_end) (at most 64 / 16 pages).
-__device__ __forceinline__ void read_page_ids(const int* block_table, int tile_token, int tile_end, int page,
+// The page ids of the tile [tile_token, tile_end) (at most 64 / 16 pages of 1 << page_shift tokens).
+__device__ __forceinline__ void read_page_ids(const int* block_table, int tile_token, int tile_end, int page_shift,
                                               int (&ids)[4]) {
-  const int num_pages = (tile_end - 1) / page - tile_token / page + 1;
+  const int num_pages = ((tile_end - 1) >> page_shift) - (tile_token >> page_shift) + 1;
 #pragma unroll
-  for (int i = 0; i < 4; ++i) ids[i] = i < num_pages ? block_table[tile_token / page + i] : 0;
+  for (int i = 0; i < 4; ++i) ids[i] = i < num_pages ? block_table[(tile_token >> page_shift) + i] : 0;
 }
 
 }  // namespace detail
@@ -194,6 +194,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   const int rows_per_kv = params.rows_per_kv;
   const int row_base = m_block * kBlockM;
   const int page = params.page_block_size;
+  const int page_shift = __ffs(page) - 1;  // pages of 16, 32 or 64 tokens: shifts, not divisions (run 113)
 
   Tensor sQ = make_tensor(make_smem_ptr(smem.q), typename Traits::SmemLayoutQ{});
   typename Traits::TiledMmaS mma_s;
@@ -226,7 +227,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     constexpr int kHalf = decltype(half_c)::value;
     constexpr int kFirst = kHalf == 0 ? 0 : kLeftChunks;
     constexpr int kLast = kHalf == 0 ? kLeftChunks : kChunks;
-    const int num_pages = (tile_end - 1) / page - tile_token / page + 1;
+    const int num_pages = ((tile_end - 1) >> page_shift) - (tile_token >> page_shift) + 1;
     const uint32_t bytes = num_pages * (kLast - kFirst) * page * kChunkCols * sizeof(Element);
     FullBarrier::arrive_and_expect_tx(&smem.kv_full[stage][kHalf], bytes);
 #pragma unroll
@@ -318,7 +319,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       for (int t = 0; t < 2; ++t) {
         if (t < num_tiles) {
           int ids[4];
-          detail::read_page_ids(block_table, tile_begin(t), tile_end(t), page, ids);
+          detail::read_page_ids(block_table, tile_begin(t), tile_end(t), page_shift, ids);
           if (warpgroup == 0) {
             load_half(integral_constant<int, 0>{}, t, tile_begin(t), tile_end(t), ids);
           } else {
@@ -413,8 +414,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       const int odd = even + 1;
       const float no_scale[2] = {1.f, 1.f};
       int next_even_pages[4], next_odd_pages[4];
-      if (kNextEven && wg_tid == 0) detail::read_page_ids(block_table, tile_begin(even + 2), tile_end(even + 2), page, next_even_pages);
-      if (kNextOdd && wg_tid == 0) detail::read_page_ids(block_table, tile_begin(odd + 2), tile_end(odd + 2), page, next_odd_pages);
+      if (kNextEven && wg_tid == 0) detail::read_page_ids(block_table, tile_begin(even + 2), tile_end(even + 2), page_shift, next_even_pages);
+      if (kNextOdd && wg_tid == 0) detail::read_page_ids(block_table, tile_begin(odd + 2), tile_end(odd + 2), page_shift, next_odd_pages);
       if (warpgroup == 0) {
         // ---- softmax of the even tile; its P (at the tile's maxima) -> stage 0's RoPE chunk ----
         float even_scale[2];
