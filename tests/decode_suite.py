@@ -157,10 +157,11 @@ def _quick_cases() -> list[DecodeCase]:
         DecodeCase(1, 16384, 128, 2),
         DecodeCase(32, 4096, 64, 2, varlen=True),
         DecodeCase(132, 129, 16, 1, varlen=True, zero_lengths=20),  # more sequences than SM parts
-        # More than 128 query rows a KV head (sm90: the tile-pair schedule): a partial third m_block
+        # More than 64 query rows a KV head (sm90: the tile-pair schedule): a partial third m_block
         # and an empty sequence; page 16 with 256 causal rows.
         DecodeCase(3, 500, 48, 3, varlen=True, zero_lengths=1),
-        DecodeCase(2, 400, 43, 3, causal=False),  # 129 rows: the first group past 128, one row in its last m_block
+        DecodeCase(2, 400, 13, 5, causal=False),  # 65 rows: the first group past 64, one row in its second m_block
+        DecodeCase(2, 400, 43, 3, causal=False),  # 129 rows: one row in its last m_block
         DecodeCase(2, 300, 64, 4, page_block_size=16),
         # s_q at MAX_SEQLEN_Q (16): the widest causal mask, which the tile-pair kernel assumes stays
         # within a piece's last two tiles; 256 and 144 rows a KV head.

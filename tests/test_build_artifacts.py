@@ -119,8 +119,8 @@ def test_no_spills_and_shared_memory_within_budget(variant):
         # fits it; the other Ampere-class targets keep their tiles (sm90 has one tile, 64 x 64).
         wide = ops.launch_plan(variant, rows, None, 227 * 1024)
         assert wide.smem_bytes <= 227 * 1024, f"{variant} rows={rows} at 227 KB: {wide}"
-        if variant == "sm90":  # the column split (a producer warpgroup) up to 128 rows, tile pairs above
-            assert plan.num_warps == (12 if rows <= 128 else 8), f"sm90 rows={rows}: {plan}"
+        if variant == "sm90":  # the column split (a producer warpgroup) up to 64 rows, tile pairs above
+            assert plan.num_warps == (12 if rows <= 64 else 8), f"sm90 rows={rows}: {plan}"
         else:
             expect_wide = variant == "sm80" and rows > 32
             assert (wide.block_m, wide.block_n) == (64, 64) or not expect_wide, f"{variant} rows={rows}: {wide}"

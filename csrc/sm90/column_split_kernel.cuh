@@ -1,4 +1,4 @@
-// Hopper (sm90a) split-KV MLA decode kernel, column-split schedule (groups of up to 128 query rows a
+// Hopper (sm90a) split-KV MLA decode kernel, column-split schedule (groups of up to 64 query rows a
 // KV head; tile_pairs_kernel.cuh serves larger ones): wgmma for both matrix products, the KV tiles
 // brought in by the tensor memory accelerator (TMA) completing on mbarriers, and warp specialization.
 //

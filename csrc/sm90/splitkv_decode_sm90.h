@@ -1,12 +1,13 @@
 // Launchers of the Hopper (sm90a) split-KV decode kernel's two schedules (declarations). Both run one
 // CTA per (64-row m_block, kv_head, sm_part) over the same work pieces, tiles and combine:
 //   ColumnSplitDecode (column_split_kernel.cuh): a producer warpgroup and two consumer warpgroups
-//     that split each tile's S by columns and O by columns; fastest for up to 128 query rows a KV
+//     that split each tile's S by columns and O by columns; fastest for up to 64 query rows a KV
 //     head (the memory-bound groups);
 //   TilePairsDecode (tile_pairs_kernel.cuh): two warpgroups that take alternate tiles (S and softmax
 //     of their own tile, O by columns over both), so one's softmax runs under the other's wgmmas;
-//     fastest for more than 128 rows a KV head (the compute-bound groups): 0.92-0.98x the column
-//     split's time on the 256-row rows. benchmarks/NOTES.md, runs 72-76.
+//     fastest for more than 64 rows a KV head: 0.92-0.98x the column split's time on the 256-row rows
+//     (runs 72-76), and since its refills lost their integer divisions (run 114) 0.945-0.97x on 6 of
+//     the 8 128-row rows (1.01-1.04x on the 4096 varlen ones; run 115). benchmarks/NOTES.md.
 // One explicit instantiation per schedule and dtype lives in instantiations/.
 #pragma once
 
@@ -22,7 +23,7 @@ namespace flash_mla::sm90 {
 constexpr int kBlockM = 64;
 
 // Whether a group of rows_per_kv query rows a KV head runs the tile-pair schedule.
-constexpr bool uses_tile_pairs(int64_t rows_per_kv) { return rows_per_kv > 2 * kBlockM; }
+constexpr bool uses_tile_pairs(int64_t rows_per_kv) { return rows_per_kv > kBlockM; }
 
 template <typename Element>
 struct ColumnSplitDecode {

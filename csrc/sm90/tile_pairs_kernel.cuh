@@ -1,4 +1,4 @@
-// Hopper (sm90a) split-KV MLA decode kernel, tile-pair schedule (groups of more than 128 query rows a
+// Hopper (sm90a) split-KV MLA decode kernel, tile-pair schedule (groups of more than 64 query rows a
 // KV head; column_split_kernel.cuh serves smaller ones): wgmma for both matrix products, the KV tiles
 // brought in by the tensor memory accelerator (TMA) completing on mbarriers.
 //
