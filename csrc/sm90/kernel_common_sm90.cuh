@@ -30,23 +30,33 @@ namespace flash_mla::sm90::common {
 using Chunk = cute::uint128_t;  // 16 bytes
 
 // Q rows [row_base, row_base + kBlockM) of this KV head -> shared memory (sQ, any layout indexed by
-// (row, column)), as cp.async 16-byte chunks spread over kThreads threads from `thread`; rows past
-// rows_per_kv are zero-filled. The caller fences and waits.
+// (row, column)), as cp.async 16-byte chunks spread over kThreads threads from `thread`: 8 threads a
+// row (one 128-byte segment per instruction), each 9 chunks of it, so that a row's (s, head) takes one
+// integer division by heads_per_kv a thread and row, not one a chunk (18 a thread and piece before
+// run 117). Rows past rows_per_kv are zero-filled. The caller fences and waits.
 template <typename Element, int kBlockM, int kThreads, typename TensorQ>
 __device__ __forceinline__ void copy_q_async(const DecodeParams& params, const WorkPiece& piece, int kv_head,
                                              int row_base, int thread, TensorQ& sQ) {
-  constexpr int kRowChunks = kHeadDimQK / 8;
+  constexpr int kThreadsPerRow = 8;
+  constexpr int kRowsPerPass = kThreads / kThreadsPerRow;
+  constexpr int kChunksPerThread = kHeadDimQK / 8 / kThreadsPerRow;  // 9
+  static_assert(kThreads % kThreadsPerRow == 0 && kBlockM % kRowsPerPass == 0, "whole rows a pass");
   const Element* q_base = reinterpret_cast<const Element*>(params.q);
   asm volatile("" : "+r"(thread));  // (hoisted out of the tile loop, its addresses were spilled)
-  for (int i = thread; i < kBlockM * kRowChunks; i += kThreads) {
-    const int r = i / kRowChunks;
-    const int col = (i % kRowChunks) * 8;
+  const int first_col = (thread % kThreadsPerRow) * 8;
+#pragma unroll
+  for (int r = thread / kThreadsPerRow; r < kBlockM; r += kRowsPerPass) {
     const int row = min(row_base + r, params.rows_per_kv - 1);
-    const Element* src = q_base + piece.batch_idx * params.q_batch_stride + (row / params.heads_per_kv) * params.q_seq_stride +
-                         (kv_head * params.heads_per_kv + row % params.heads_per_kv) * params.q_head_stride + col;
-    cute::SM80_CP_ASYNC_CACHEGLOBAL_ZFILL<Chunk>::copy(*reinterpret_cast<const Chunk*>(src),
-                                                       *reinterpret_cast<Chunk*>(&sQ(r, col)),
-                                                       row_base + r < params.rows_per_kv);
+    const int s_idx = row / params.heads_per_kv;
+    const int head = kv_head * params.heads_per_kv + row - s_idx * params.heads_per_kv;
+    const Element* src = q_base + piece.batch_idx * params.q_batch_stride + s_idx * params.q_seq_stride +
+                         head * params.q_head_stride + first_col;
+    const bool valid = row_base + r < params.rows_per_kv;
+#pragma unroll
+    for (int c = 0; c < kChunksPerThread; ++c) {
+      cute::SM80_CP_ASYNC_CACHEGLOBAL_ZFILL<Chunk>::copy(*reinterpret_cast<const Chunk*>(src + c * 64),
+                                                         *reinterpret_cast<Chunk*>(&sQ(r, first_col + c * 64)), valid);
+    }
   }
 }
 
