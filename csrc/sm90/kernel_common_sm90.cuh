@@ -33,7 +33,7 @@ using Chunk = cute::uint128_t;  // 16 bytes
 // (row, column)), as cp.async 16-byte chunks spread over kThreads threads from `thread`: 8 threads a
 // row (one 128-byte segment per instruction), each 9 chunks of it, so that a row's (s, head) takes one
 // integer division by heads_per_kv a thread and row, not one a chunk (18 a thread and piece before
-// run 117). Rows past rows_per_kv are zero-filled. The caller fences and waits.
+// run 118). Rows past rows_per_kv are zero-filled. The caller fences and waits.
 template <typename Element, int kBlockM, int kThreads, typename TensorQ>
 __device__ __forceinline__ void copy_q_async(const DecodeParams& params, const WorkPiece& piece, int kv_head,
                                              int row_base, int thread, TensorQ& sQ) {

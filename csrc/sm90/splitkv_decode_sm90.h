@@ -7,7 +7,7 @@
 //     of their own tile, O by columns over both), so one's softmax runs under the other's wgmmas;
 //     fastest for more than 64 rows a KV head: 0.92-0.98x the column split's time on the 256-row rows
 //     (runs 72-76), and since its refills lost their integer divisions (run 114) 0.945-0.97x on 6 of
-//     the 8 128-row rows (1.01-1.04x on the 4096 varlen ones; run 115). benchmarks/NOTES.md.
+//     the 8 128-row rows (1.01-1.04x on the 4096 varlen ones; run 116). benchmarks/NOTES.md.
 // One explicit instantiation per schedule and dtype lives in instantiations/.
 #pragma once
 

@@ -1,0 +1,245 @@
+// Helpers shared by the two Hopper (sm90a) decode schedules (column_split_kernel.cuh and
+// tile_pairs_kernel.cuh): Q's copy into shared memory, the tokens each row may see, the epilogue's
+// row statistics and stores of O (or its fp32 partial) and the lse (from registers, or staged in shared
+// memory and written by bulk copies), and the launch of either kernel. (exp2, the row-maximum update and
+// 16-bit packing: common/online_softmax.cuh; where a row's results go: common/output_rows.cuh.)
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cute/arch/copy_sm80.hpp>
+#include <cute/arch/copy_sm90_tma.hpp>
+#include <cutlass/arch/barrier.h>
+#include <cute/numeric/int.hpp>
+#include <cute/tensor.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+
+#include "../common/cuda_check.h"
+#include "../common/decode_params.h"
+#include "../common/online_softmax.cuh"
+#include "../common/output_rows.cuh"
+#include "../common/work_pieces.cuh"
+#include "kv_tensor_map.h"
+
+namespace flash_mla::sm90::common {
+
+using Chunk = cute::uint128_t;  // 16 bytes
+
+// Q rows [row_base, row_base + kBlockM) of this KV head -> shared memory (sQ, any layout indexed by
+// (row, column)), as cp.async 16-byte chunks spread over kThreads threads from `thread`; rows past
+// rows_per_kv are zero-filled. The caller fences and waits.
+template <typename Element, int kBlockM, int kThreads, typename TensorQ>
+__device__ __forceinline__ void copy_q_async(const DecodeParams& params, const WorkPiece& piece, int kv_head,
+                                             int row_base, int thread, TensorQ& sQ) {
+  constexpr int kRowChunks = kHeadDimQK / 8;
+  const Element* q_base = reinterpret_cast<const Element*>(params.q);
+  asm volatile("" : "+r"(thread));  // (hoisted out of the tile loop, its addresses were spilled)
+  for (int i = thread; i < kBlockM * kRowChunks; i += kThreads) {
+    const int r = i / kRowChunks;
+    const int col = (i % kRowChunks) * 8;
+    const int row = min(row_base + r, params.rows_per_kv - 1);
+    const Element* src = q_base + piece.batch_idx * params.q_batch_stride + (row / params.heads_per_kv) * params.q_seq_stride +
+                         (kv_head * params.heads_per_kv + row % params.heads_per_kv) * params.q_head_stride + col;
+    cute::SM80_CP_ASYNC_CACHEGLOBAL_ZFILL<Chunk>::copy(*reinterpret_cast<const Chunk*>(src),
+                                                       *reinterpret_cast<Chunk*>(&sQ(r, col)),
+                                                       row_base + r < params.rows_per_kv);
+  }
+}
+
+// Tokens [0, mask_from) of the piece are visible to every row: tiles that end before it need no mask.
+__device__ __forceinline__ int mask_from(const DecodeParams& params, const WorkPiece& piece) {
+  return min(piece.token_end, params.is_causal ? max(0, piece.seqlen - params.seqlen_q + 1) : piece.seqlen);
+}
+
+// The tokens this thread's two rows (row_local, of the m_block at row_base; rows_per_kv is
+// params.rows_per_kv, held by the caller) may see: [0, limit[r]), causal rows seeing up to
+// seqlen - s_q + s, all capped at the piece's end.
+__device__ __forceinline__ void visible_limits(const DecodeParams& params, const WorkPiece& piece, int rows_per_kv,
+                                               int row_base, const int (&row_local)[2], int (&limit)[2]) {
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int s_idx = min(row_base + row_local[r], rows_per_kv - 1) / params.heads_per_kv;
+    limit[r] = params.is_causal ? max(0, piece.seqlen - params.seqlen_q + s_idx + 1) : piece.seqlen;
+    limit[r] = min(limit[r], piece.token_end);
+  }
+}
+
+// The epilogue's statistics of a row from its total (the two warpgroups' sums of its exponentials)
+// and its maximum (raw S units): 1 / total, and the lse. A row that saw no token gets 0 and an lse of
+// +inf in the final output (FlashMLA's convention), -inf in a partial so the combine gives it no weight.
+__device__ __forceinline__ void row_statistics(const DecodeParams& params, bool is_split, float total, float row_max,
+                                               float& inv_sum, float& lse) {
+  const bool seen = total > 0.f;
+  inv_sum = seen ? 1.f / total : 0.f;
+  lse = seen ? row_max * params.softmax_scale + logf(total) : (is_split ? -INFINITY : INFINITY);
+}
+
+// The epilogue's stores: this thread's two rows (row_local) of its warpgroup's 64 x kCols slice of O,
+// columns [col_base, ...) in wgmma's accumulator order, times inv_sum, into out (one split: 16-bit,
+// and the lse from warpgroup 0) or into the fp32 partials (several: out_accum and lse_accum).
+// One fully unrolled pass over the accumulator with a row predicate (a loop over the two rows with
+// `continue` made the compiler move O to local memory). Straight from the registers: what the column
+// split uses for its fp32 partials, which do not fit in its staging buffer; everything else goes through
+// shared memory and bulk copies (store_rows_bulk, below).
+template <typename Element, typename TensorO>
+__device__ __forceinline__ void store_rows(const DecodeParams& params, const WorkPiece& piece, int kv_head, int row_base,
+                                           const int (&row_local)[2], int col_base, bool writes_lse,
+                                           const TensorO& o_acc, const float (&inv_sum)[2], const float (&lse)[2]) {
+  const int rows_per_kv = params.rows_per_kv;
+  const bool row_valid[2] = {row_base + row_local[0] < rows_per_kv, row_base + row_local[1] < rows_per_kv};
+  if (!piece.is_split) {
+    Element* out_row[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int row = min(row_base + row_local[r], rows_per_kv - 1);
+      out_row[r] = flash_mla::out_row<Element>(params, piece.batch_idx, kv_head, row) + col_base;
+      if (row_valid[r] && writes_lse) *lse_of_row(params, piece.batch_idx, kv_head, row) = lse[r];
+    }
+#pragma unroll
+    for (int v = 0; v < cute::size(o_acc); v += 2) {
+      const int r = (v / 2) % 2;
+      if (row_valid[r]) {
+        *reinterpret_cast<uint32_t*>(out_row[r] + (v / 4) * 8) =
+            pack_two<Element>(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+      }
+    }
+  } else {
+    float* out_row[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const int64_t partial = partial_row(params, piece.slot, kv_head, min(row_base + row_local[r], rows_per_kv - 1));
+      out_row[r] = params.out_accum + partial * kHeadDimV + col_base;
+      if (row_valid[r] && writes_lse) params.lse_accum[partial] = lse[r];
+    }
+#pragma unroll
+    for (int v = 0; v < cute::size(o_acc); v += 2) {
+      const int r = (v / 2) % 2;
+      if (row_valid[r]) {
+        *reinterpret_cast<float2*>(out_row[r] + (v / 4) * 8) =
+            make_float2(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+      }
+    }
+  }
+}
+
+// The epilogue's stores through shared memory, for a warpgroup that owns kCols (256) columns of O:
+// this thread's two rows (row_local) of O times inv_sum go into `staging` (kStagingBytes that no one
+// else reads or writes until the next piece), and each of the warpgroup's first kBlockM threads then
+// hands one row to the tensor memory accelerator as a bulk copy (cp.async.bulk, bulk_group), which
+// writes it to out (one split: 16-bit) or to the fp32 partials (several) while the warps go on to the
+// next piece. Stores straight from the accumulator registers (store_rows) stall the warps on the LSU
+// queue (lg_throttle): 7.6% of the tile-pair kernel's samples at b=256, s_k=2048, 128/2, ~4.7 us a piece
+// (benchmarks/NOTES.md, runs 96-98).
+// The threads that issued copies must wait for their reads (bulk_store_wait_read) before anyone writes
+// `staging` again, and before the CTA exits. The lse is stored as in store_rows.
+// Rows are padded by one quad's store (8 values), so that the 8 rows of a warp's store instruction start
+// in different banks (fp32: 2 wavefronts for 256 bytes; 16-bit: 1 for 128).
+template <typename Out>
+__host__ __device__ constexpr int staged_row_bytes(int cols) {
+  return (cols + 8) * int(sizeof(Out));
+}
+
+__device__ __forceinline__ void bulk_store_wait_read() { cute::tma_store_wait<0>(); }
+
+// O's rows (times inv_sum) as Out into `staging`, then one bulk copy a row to row_dst(global row).
+template <typename Out, int kBlockM, int kCols, int kStagingBytes, typename TensorO, typename Pack, typename RowDst>
+__device__ __forceinline__ void stage_and_copy_rows(const DecodeParams& params, int row_base, const int (&row_local)[2],
+                                                    int col_in_quad, const TensorO& o_acc, const float (&inv_sum)[2],
+                                                    char* staging, int wg_tid, uint32_t warpgroup_barrier, Pack pack,
+                                                    RowDst row_dst) {
+  constexpr int kRowBytes = staged_row_bytes<Out>(kCols);
+  static_assert(kBlockM * kRowBytes <= kStagingBytes, "the staged rows must fit");
+  static_assert(kCols % 8 == 0 && kRowBytes % 16 == 0, "bulk copies need 16-byte aligned rows");
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    // One shared-memory address a row, the values at constant offsets from it (pinned here: hoisted
+    // into the kernel's prologue as 64 addresses, they were spilled).
+    uint32_t row_addr = cute::cast_smem_ptr_to_uint(staging) + row_local[r] * kRowBytes + col_in_quad * int(sizeof(Out));
+    asm volatile("" : "+r"(row_addr));
+#pragma unroll
+    for (int v = 2 * r; v < cute::size(o_acc); v += 4) {
+      pack(row_addr + (v / 4) * 8 * int(sizeof(Out)), o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+    }
+  }
+  cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> the bulk copy's (async proxy) reads
+  cutlass::arch::NamedBarrier::sync(128, warpgroup_barrier);
+  if (wg_tid < kBlockM && row_base + wg_tid < params.rows_per_kv) {
+    cute::SM90_BULK_COPY_S2G::copy(staging + wg_tid * kRowBytes, row_dst(row_base + wg_tid), kCols * int(sizeof(Out)));
+    cute::tma_store_arrive();
+  }
+}
+
+// The final output (a piece whose sequence has one split): 16-bit O and the lse.
+template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
+__device__ __forceinline__ void store_out_rows_bulk(const DecodeParams& params, const WorkPiece& piece, int kv_head,
+                                                    int row_base, const int (&row_local)[2], int col_base,
+                                                    int col_in_quad, bool writes_lse, const TensorO& o_acc,
+                                                    const float (&inv_sum)[2], const float (&lse)[2], char* staging,
+                                                    int wg_tid, uint32_t warpgroup_barrier) {
+  const int rows_per_kv = params.rows_per_kv;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    if (row_base + row_local[r] < rows_per_kv && writes_lse) {
+      *lse_of_row(params, piece.batch_idx, kv_head, row_base + row_local[r]) = lse[r];
+    }
+  }
+  stage_and_copy_rows<Element, kBlockM, kCols, kStagingBytes>(
+      params, row_base, row_local, col_in_quad, o_acc, inv_sum, staging, wg_tid, warpgroup_barrier,
+      [](uint32_t addr, float a, float b) {
+        asm volatile("st.shared.b32 [%0], %1;" ::"r"(addr), "r"(pack_two<Element>(a, b)) : "memory");
+      },
+      [&](int row) { return out_row<Element>(params, piece.batch_idx, kv_head, row) + col_base; });
+}
+
+// Either output: store_out_rows_bulk, or (several splits) the fp32 partials and their lse.
+template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
+__device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, const WorkPiece& piece, int kv_head,
+                                                int row_base, const int (&row_local)[2], int col_base, int col_in_quad,
+                                                bool writes_lse, const TensorO& o_acc, const float (&inv_sum)[2],
+                                                const float (&lse)[2], char* staging, int wg_tid,
+                                                uint32_t warpgroup_barrier) {
+  if (!piece.is_split) {
+    store_out_rows_bulk<Element, kBlockM, kCols, kStagingBytes>(params, piece, kv_head, row_base, row_local, col_base,
+                                                                col_in_quad, writes_lse, o_acc, inv_sum, lse, staging,
+                                                                wg_tid, warpgroup_barrier);
+    return;
+  }
+  const int rows_per_kv = params.rows_per_kv;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    if (row_base + row_local[r] < rows_per_kv && writes_lse) {
+      params.lse_accum[partial_row(params, piece.slot, kv_head, row_base + row_local[r])] = lse[r];
+    }
+  }
+  stage_and_copy_rows<float, kBlockM, kCols, kStagingBytes>(
+      params, row_base, row_local, col_in_quad, o_acc, inv_sum, staging, wg_tid, warpgroup_barrier,
+      [](uint32_t addr, float a, float b) {
+        asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(addr), "f"(a), "f"(b) : "memory");
+      },
+      [&](int row) { return params.out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV + col_base; });
+}
+
+// Host: `kernel` (Traits' threads and shared memory) as one CTA per (m_block, kv_head, sm_part), its KV
+// cache described by a TMA map. Each schedule's launch() is this call; smem_raised (one per Traits, i.e.
+// per kernel) remembers the devices its shared-memory limit was raised on.
+template <typename Traits, typename Kernel>
+void launch_decode_grid(Kernel kernel, const DecodeParams& params, cudaStream_t stream) {
+  static std::atomic<uint64_t> smem_raised{0};
+  const CUtensorMap kv_map = make_kv_tensor_map<typename Traits::Element>(params, Traits::kChunkCols);
+  raise_dynamic_smem_once(kernel, Traits::kSmemBytes, smem_raised);
+  const int num_m_blocks = (params.rows_per_kv + Traits::kBlockM - 1) / Traits::kBlockM;
+  dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
+  kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params, kv_map);
+}
+
+// Host: CTAs of `kernel` (Traits' threads and shared memory) that fit on one SM of the current device.
+template <typename Traits, typename Kernel>
+int max_ctas_per_sm(Kernel kernel) {
+  return flash_mla::max_ctas_per_sm(kernel, Traits::kThreads, Traits::kSmemBytes);
+}
+
+}  // namespace flash_mla::sm90::common
