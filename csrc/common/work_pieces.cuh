@@ -19,6 +19,12 @@ namespace flash_mla {
 constexpr int kTailTiles = 2;
 __device__ __forceinline__ bool is_tail_tile(int tile, int num_tiles) { return tile + kTailTiles >= num_tiles; }
 
+// Pages hold 16, 32 or 64 tokens (the host glue checks): token t sits in page t >> page_shift_of(params),
+// slot t & (page_block_size - 1). Every kernel takes pages this way, never by division by the run-time
+// size (~25 dependent instructions each: on a refill's issue path and at each sm8x tile's top they cost
+// 2-9%, benchmarks/NOTES.md runs 113-114).
+__device__ __forceinline__ int page_shift_of(const DecodeParams& params) { return __ffs(params.page_block_size) - 1; }
+
 struct WorkPiece {
   int batch_idx;
   int seqlen;         // the sequence's cache length

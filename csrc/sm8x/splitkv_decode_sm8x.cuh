@@ -118,10 +118,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
   const int s_row[2] = {warp_m * 16 + quad_row, warp_m * 16 + quad_row + 8};
   const int rows_per_kv = params.rows_per_kv;
   const int row_base = m_block * kBlockM;
-  // Pages hold 16, 32 or 64 tokens (the host glue checks): a token's page and slot by shift and mask,
-  // not by integer division (each ~25 instructions, 4-5 of them a tile on every thread's path into
-  // phase A: run 113).
-  const int page_shift = __ffs(params.page_block_size) - 1;
+  const int page_shift = page_shift_of(params);  // (common/work_pieces.cuh)
   const int page_mask = params.page_block_size - 1;
 
   const Element* q_base = reinterpret_cast<const Element*>(params.q);
@@ -204,13 +201,19 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
     // token is past the piece (zero-filled, and the table entry is never read).
     constexpr int kLoadRowStride = kThreads / Traits::kLoadThreadsPerRow;
     constexpr int kLoadRowsPerThread = (kBlockN + kLoadRowStride - 1) / kLoadRowStride;
+    auto page_of = [&](int tile, int row) {  // the page holding token `row` of `tile`, -1 past the piece
+      const int token = token_begin + tile * kBlockN + row;
+      return row < kBlockN && tile < num_tiles && token < token_end ? block_table[token >> page_shift] : -1;
+    };
+    auto token_src = [&](int page_id, int token, int col) {
+      return k_base + int64_t(page_id) * params.k_block_stride + (token & page_mask) * params.k_token_stride + col;
+    };
     int pages[kLoadRowsPerThread];
     auto fetch_pages = [&](int tile) {
 #pragma unroll
       for (int i = 0; i < kLoadRowsPerThread; ++i) {
         const int r = tid / Traits::kLoadThreadsPerRow + i * kLoadRowStride;
-        const int token = token_begin + tile * kBlockN + r;
-        pages[i] = r < kBlockN && token < token_end ? block_table[token >> page_shift] : -1;
+        pages[i] = page_of(tile, r);
       }
     };
     auto load_kv_tile = [&](int tile, int stage) {
@@ -222,10 +225,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         if (r >= kBlockN) break;
         const int token = tile_token + r;
         const bool valid = pages[i] >= 0;
-        const Element* src = k_base;
-        if (valid) {
-          src += int64_t(pages[i]) * params.k_block_stride + (token & page_mask) * params.k_token_stride;
-        }
+        const Element* src = valid ? token_src(pages[i], token, 0) : k_base;
 #pragma unroll
         for (int c = 0; c < Traits::kChunksPerLoadThread; ++c) {
           const int col = (c * Traits::kLoadThreadsPerRow + tid % Traits::kLoadThreadsPerRow) * 8;
@@ -255,13 +255,6 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
     const int v_first_row = (lane / kVLanesPerRow) * kVRowsPerGroup;
     const int v_col = warp * kWarpCols + (lane % kVLanesPerRow) * 8;
     const int rope_col = kHeadDimV + (tid % 8) * 8;
-    auto page_of = [&](int tile, int row) {  // the page holding token `row` of `tile`, -1 past the piece
-      const int token = token_begin + tile * kBlockN + row;
-      return row < kBlockN && tile < num_tiles && token < token_end ? block_table[token >> page_shift] : -1;
-    };
-    auto token_src = [&](int page_id, int token, int col) {
-      return k_base + int64_t(page_id) * params.k_block_stride + (token & page_mask) * params.k_token_stride + col;
-    };
     auto copy_v_slice = [&](int tile, int stage, int page_id) {
       const int first_token = token_begin + tile * kBlockN + v_first_row;
       Element* dst = sKV + stage * Traits::kSmemKVStageElems + v_first_row * kRowStride + v_col;

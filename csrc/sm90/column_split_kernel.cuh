@@ -166,7 +166,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     if (tid % 128 == 0) {
       cute::prefetch_tma_descriptor(reinterpret_cast<const cute::TmaDescriptor*>(&kv_map));
       const int page = params.page_block_size;
-      const int page_shift = __ffs(page) - 1;  // pages of 16, 32 or 64 tokens: shifts, not divisions
+      const int page_shift = page_shift_of(params);
       const uint32_t box_bytes = page * kChunkCols * sizeof(Element);
       // Groups of more than one m_block (their CTAs read each tile at about the same time) load with
       // the evict-first hint: 0.3-1.1% faster on the 128-row rows (run 76; 2-4% in the tile-pair

@@ -194,7 +194,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   const int rows_per_kv = params.rows_per_kv;
   const int row_base = m_block * kBlockM;
   const int page = params.page_block_size;
-  const int page_shift = __ffs(page) - 1;  // pages of 16, 32 or 64 tokens: shifts, not divisions (runs 113-114)
+  const int page_shift = page_shift_of(params);
 
   Tensor sQ = make_tensor(make_smem_ptr(smem.q), typename Traits::SmemLayoutQ{});
   typename Traits::TiledMmaS mma_s;
