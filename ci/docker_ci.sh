@@ -11,7 +11,9 @@
 #     --runtime    also build and smoke-test the runtime image (reuses the wheel; no second compile)
 #
 # Environment: FLASH_MLA_CA_CERT (extra CA bundle handed to image builds as a BuildKit secret; default: the
-# system bundle when a TLS-intercepting proxy is in use, see below), FLASH_MLA_DOCKER (docker client).
+# system bundle when a TLS-intercepting proxy is in use, see below), FLASH_MLA_DOCKER (docker client),
+# FLASH_MLA_DOCKER_MIN_FREE_GB (default 30: below this much free space under Docker's root, unused images and the
+# build cache are pruned before anything is built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,6 +70,29 @@ start_dockerd() {
   return 1
 }
 
+free_gb() { df -P -B1G "$1" | awk 'NR == 2 { print $4 }'; }
+
+make_disk_room() {
+  # A runner that keeps /var/lib/docker between runs gains one dangling runtime image (~5.5 GB: torch and its CUDA
+  # libraries under each new wheel) per run; its disk filled after a dozen runs (pip: "No space left on device").
+  # Dangling images and stopped containers always go; below the floor, every image no container uses and the
+  # BuildKit cache go too (the base and toolkit images are then rebuilt: minutes, not a failed run).
+  local root floor=${FLASH_MLA_DOCKER_MIN_FREE_GB:-30} free
+  root=$("$FLASH_MLA_DOCKER" info --format '{{.DockerRootDir}}')
+  "$FLASH_MLA_DOCKER" container prune -f >/dev/null
+  "$FLASH_MLA_DOCKER" image prune -f | tail -1
+  free=$(free_gb "$root")
+  echo "free under $root: $free GB (floor $floor GB)"
+  if [ "$free" -lt "$floor" ]; then
+    "$FLASH_MLA_DOCKER" image prune -a -f | tail -1
+    "$FLASH_MLA_DOCKER" builder prune -a -f | tail -1
+    free=$(free_gb "$root")
+    echo "after pruning unused images and the build cache: $free GB free under $root"
+    [ "$free" -ge "$floor" ] || echo "docker_ci: warning: only $free GB free under $root; the images need ~25 GB" >&2
+  fi
+  "$FLASH_MLA_DOCKER" system df
+}
+
 install_nox() {
   "$python" -m nox --version >/dev/null 2>&1 || "$python" -m pip install -q nox
   "$python" -m nox --version
@@ -87,6 +112,7 @@ export CI=${CI:-1}
 
 step "install docker.io and debootstrap" install_docker
 step "start dockerd" start_dockerd
+step "disk room for the images" make_disk_room
 step "nox on the host" install_nox
 base=$("$python" ci/matrix.py get local_base_image "$cuda")  # empty: the row starts from a registry image
 if [ -n "$base" ]; then
