@@ -142,22 +142,27 @@ if step ab; then  # A/B in one call: each folder of AB_DIR (space-separated) hol
   done
   python3 benchmarks/ab_table.py "$OUT/ab_{name}.{i}.json" ${AB_REPEAT:-2} new $(for dir in $AB_DIR; do basename "$dir"; done)
 fi
-if step abi; then  # interleaved A/B: the tree and each AB_DIR folder (laid over its own copy of the
-  # tree, not over each other) built side by side into their own site folders, then benchmarked in turns, AB_REPEAT
+if step abi; then  # interleaved A/B: the tree and each AB_DIR entry (a folder of files laid over its own copy of
+  # the tree, or a .patch file applied to its own copy, e.g. benchmarks/experiments/*.patch; never over each other)
+  # built side by side into their own site folders, then benchmarked in turns, AB_REPEAT
   # rounds (default 3), each row's fastest time kept. Between-build drift (up to 10% on unchanged rows in run 82's
   # sequential `ab`) then falls on every build alike. ABI_TEST=1 also runs the sm90 test module on every build
   # (ABI_TEST="new ab_x": on those builds only; ABI_TEST_MODULES="sm80 sm86" for others, forward-compat), with
   # ABI_TEST_ARGS (e.g. "--grid full").
-  [ -n "${AB_DIR:-}" ] || { echo "abi: set AB_DIR to folders of files that differ from the tree"; exit 2; }
+  [ -n "${AB_DIR:-}" ] || { echo "abi: set AB_DIR to folders of files that differ from the tree, or .patch files"; exit 2; }
   rm -rf /tmp/abi; mkdir -p /tmp/abi
-  names="new"; for dir in $AB_DIR; do names="$names $(basename "$dir")"; done
+  names="new"; for dir in $AB_DIR; do names="$names $(basename "$dir" .patch)"; done
   nbuilds=$(echo $names | wc -w)
   start=$(date +%s)
   for name in $names; do
     src=/tmp/abi/src_$name; mkdir -p "$src"
     tar -cf - --exclude=./build --exclude=./.peers --exclude=./.whl --exclude='./ab*' --exclude=./.git --exclude='*.so' . |
       tar -xf - -C "$src"
-    [ "$name" = new ] || { dir=$(echo $AB_DIR | tr ' ' '\n' | grep -E "(^|/)$name\$"); cp -r "$dir/." "$src/"; }
+    if [ "$name" != new ]; then
+      entry=$(echo $AB_DIR | tr ' ' '\n' | grep -E "(^|/)$name(\.patch)?\$")
+      if [ -d "$entry" ]; then cp -r "$entry/." "$src/"
+      else patch_file=$(realpath "$entry") && (cd "$src" && git apply "$patch_file") || { echo "abi: $entry does not apply"; exit 1; }; fi
+    fi
     (cd "$src" && MAX_JOBS=$(( ${MAX_JOBS:-16} / nbuilds + 1 )) FLASH_MLA_PTXAS_VERBOSE=1 python3 -m pip install -v \
       --no-build-isolation --no-deps --no-index --target /tmp/abi/site_$name . > "$OUT/abi_build_$name.log" 2>&1 || { echo "abi: build $name failed"; tail -20 "$OUT/abi_build_$name.log"; }) &
   done

@@ -137,8 +137,9 @@ def decode_kernel_us(ctx, call, iters: int) -> float:
 
 
 def piece_sweep(ctx, args) -> None:
-    import flash_mla
     import piece_cost
+
+    import flash_mla
 
     batches = [int(b) for b in args.sweep_batches.split(",")]
     print(f"{torch.cuda.get_device_name()}, variant {args.variant or 'native'}: decode kernel us, "
