@@ -16,7 +16,7 @@ import zlib
 
 import pytest
 import torch
-from mla_reference import DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode
+from mla_reference import INVALID_BLOCK_ID, DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode
 
 FORWARD_COMPAT_ENV = "FLASH_MLA_FORWARD_COMPAT"
 # "quick" (default: ~110 tests a module, seconds on a GPU) or "full" (the whole cross product issue #3 lists,
@@ -266,6 +266,34 @@ def test_kv_cache_view_with_gaps_between_blocks(variant, page):
     strided = type(inputs)(inputs.q, pool[::2], inputs.block_table, inputs.cache_seqlens, inputs.softmax_scale,
                            inputs.causal)
     out, lse = run_decode(strided)
+    result = compare(out, lse, *reference_decode(inputs, rounding_scale=True))
+    assert not result.failures, result.failures
+
+
+@pytest.mark.gpu
+@pytest.mark.whole_gpu
+@pytest.mark.parametrize("h_q, s_q", [(16, 1), (128, 2)])
+def test_kv_cache_blocks_past_4_gib(variant, h_q, s_q):
+    """The used blocks lie more than 2^31 elements (4 GiB of bf16) past k_cache's base, as in a serving
+    engine's big cache pool: every offset into it overflows 32 bits, so index arithmetic done in int32
+    anywhere (cp.async sources, TMA coordinates, strides) reads the NaN-filled blocks below, or faults.
+    Skips where the GPU has too little free memory."""
+    inputs = make_inputs(DecodeCase(3, 450, h_q, s_q, varlen=True, seed=61), "cuda")
+    used = inputs.k_cache.shape[0]
+    block_elems = inputs.k_cache[0].numel()
+    below = 2**31 // block_elems + 1
+    need = (below + used) * block_elems * inputs.k_cache.element_size()
+    free, _ = torch.cuda.mem_get_info()
+    if free < need + 2**30:
+        pytest.skip(f"needs {need / 2**30:.1f} GiB of GPU memory for the cache pool, {free / 2**30:.1f} GiB free")
+    pool = torch.full((below + used, *inputs.k_cache.shape[1:]), float("nan"), dtype=inputs.k_cache.dtype,
+                      device="cuda")
+    pool[below:] = inputs.k_cache
+    table = inputs.block_table.clone()
+    table[table != INVALID_BLOCK_ID] += below
+    moved = type(inputs)(inputs.q, pool, table, inputs.cache_seqlens, inputs.softmax_scale, inputs.causal)
+    out, lse = run_decode(moved)
+    del pool
     result = compare(out, lse, *reference_decode(inputs, rounding_scale=True))
     assert not result.failures, result.failures
 
