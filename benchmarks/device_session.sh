@@ -98,7 +98,7 @@ if step ncu; then  # Nsight Compute on one decode launch per config: throughput 
     timeout ${NCU_TIMEOUT:-240} ncu --kernel-name ${NCU_KERNEL:-regex:splitkv_decode_kernel} --launch-skip 2 --launch-count 1 \
       --section SpeedOfLight --section WarpStateStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
       ${NCU_ARGS:-} python3 benchmarks/profile_kernels.py --configs "$config" --launch-only ${NCU_SCRIPT_ARGS:-} > "$log" 2>&1
-    echo "ncu $config: $(grep -E 'Duration|SM Busy|Issue Slots Busy|Warp Cycles Per Issued|DRAM Throughput|Local Memory Spilling Requests ' "$log" |
+    echo "ncu $config: $(grep -E 'Duration|SM Busy|Issue Slots Busy|Warp Cycles Per Issued|DRAM Throughput|L2 Cache Throughput|Local Memory Spilling Requests |lts__|dram__' "$log" |
       sed 's/  */ /g' | tr '\n' ';')"
     grep -A2 "Est. Local Speedup" "$log" | grep -E "stalled|spends" | head -2
   done
