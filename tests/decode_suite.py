@@ -293,7 +293,7 @@ def test_kv_cache_blocks_past_4_gib(variant, h_q, s_q):
     table[table != INVALID_BLOCK_ID] += below
     moved = type(inputs)(inputs.q, pool, table, inputs.cache_seqlens, inputs.softmax_scale, inputs.causal)
     out, lse = run_decode(moved)
-    del pool
+    del moved, pool
     result = compare(out, lse, *reference_decode(inputs, rounding_scale=True))
     assert not result.failures, result.failures
 
