@@ -9,6 +9,8 @@ cost of a piece as its slope, and at zero pieces what the part's tiles (plus the
 
 from __future__ import annotations
 
+import statistics
+
 
 def pieces_per_part(metadata_rows) -> float:
     """Mean pieces a non-empty part holds, from the scheduler metadata's rows (begin_batch, begin_block,
@@ -19,13 +21,10 @@ def pieces_per_part(metadata_rows) -> float:
 
 def fit_piece_cost(points) -> tuple[float, float]:
     """Least-squares line through (pieces per part, kernel us) points: (us per piece, us at zero pieces)."""
-    n = len(points)
-    if n < 2:
-        raise ValueError("need at least two batch sizes")
-    mean_x = sum(x for x, _ in points) / n
-    mean_y = sum(y for _, y in points) / n
-    var_x = sum((x - mean_x) ** 2 for x, _ in points)
-    if var_x == 0:
-        raise ValueError("the batch sizes gave the same pieces per part")
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / var_x
-    return slope, mean_y - slope * mean_x
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    try:
+        fit = statistics.linear_regression(xs, ys)
+    except statistics.StatisticsError as error:  # fewer than two points, or every batch size gave the same x
+        raise ValueError(f"need batch sizes with at least two different pieces per part: {error}") from error
+    return fit.slope, fit.intercept
