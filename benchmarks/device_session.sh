@@ -4,13 +4,14 @@
 #   STEPS="build test bench" bash benchmarks/device_session.sh
 # Steps: build test artifacts sanitize repro scripts spread bench profile ncu hotspots ab abi (see each block's comment;
 # knobs are the environment variables each block reads, e.g. TEST_MODULES, VARIANTS, PEERS, AB_DIR).
+# SITE_FIRST=/tmp/abi/site_new puts a build of an earlier abi step ahead of everything on PYTHONPATH (e.g. for ncu).
 # Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 STEPS=${STEPS:-"build test bench"}
 step() { [[ " $STEPS " == *" $1 "* ]]; }  # is $1 one of the words of STEPS?
 export PYTHONUNBUFFERED=1 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
-python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl && export PYTHONPATH=${SITE_FIRST:+$SITE_FIRST:}/tmp/site
 if [ -d .peers/whl ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/peers .peers/whl/*.whl &&
   mkdir -p /tmp/peers/flashinfer/data/aot && cp -r .peers/prebuilt/flashinfer_aot/. /tmp/peers/flashinfer/data/aot/ &&

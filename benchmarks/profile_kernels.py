@@ -57,8 +57,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.upstream_kernels and not args.peers_dir:
         parser.error("--upstream-kernels needs --peers-dir")
-
-    import flash_mla
+    if args.peer and not (args.launch_only and args.peers_dir):
+        parser.error("--peer needs --launch-only and --peers-dir")
+    if not args.peer:  # a peer runs without our package built (run 123's upstream ncu had none)
+        import flash_mla
 
     def ctx():  # a fresh context each time: forced_variant's can be entered once
         return flash_mla.forced_variant(args.variant) if args.variant else contextlib.nullcontext()
@@ -73,8 +75,6 @@ def main() -> int:
         case = DecodeCase(args.batch, seqlen_k, h_q, s_q, varlen=args.varlen, seed=1234)
         inputs = make_inputs(case, "cuda")
         if args.peer:  # the same inputs through a peer, for ncu to profile side by side with ours
-            if not (args.launch_only and args.peers_dir):
-                parser.error("--peer needs --launch-only and --peers-dir")
             sys.path.insert(0, args.peers_dir)
             import bench_anchors
 

@@ -39,6 +39,13 @@ struct WorkPiece {
   }
 };
 
+// Where a walk stands between two pieces: plain data, so that a kernel may keep it in shared memory
+// between pieces instead of in registers through its tile loop (SharedPieceWalk below).
+struct WalkState {
+  int batch_idx, seqlen, end_block, first_slot, split_ordinal, piece_begin;
+  bool in_sequence, first_of_sequence, is_split;
+};
+
 // Yields the pieces of one part's range, in order: `while (walker.next(piece)) { ... }`. (An
 // iterator rather than a callback: a kernel-sized lambda is not always inlined, and its captured
 // accumulators would then live on the stack.)
@@ -49,6 +56,15 @@ class WorkPieceWalker {
   // none to spare).
   __device__ __forceinline__ WorkPieceWalker(const DecodeParams& params, int part)
       : params_(params), part_(part), batch_idx_(meta().begin_batch) {}
+  // Resumes a walk from its state().
+  __device__ __forceinline__ WorkPieceWalker(const DecodeParams& params, int part, const WalkState& s)
+      : params_(params), part_(part), batch_idx_(s.batch_idx), in_sequence_(s.in_sequence),
+        first_of_sequence_(s.first_of_sequence), is_split_(s.is_split), seqlen_(s.seqlen), end_block_(s.end_block),
+        first_slot_(s.first_slot), split_ordinal_(s.split_ordinal), piece_begin_(s.piece_begin) {}
+  __device__ __forceinline__ WalkState state() const {
+    return {batch_idx_, seqlen_, end_block_, first_slot_, split_ordinal_, piece_begin_, in_sequence_, first_of_sequence_,
+            is_split_};
+  }
 
   __device__ __forceinline__ bool next(WorkPiece& piece) {
     while (!in_sequence_) {
@@ -100,6 +116,62 @@ class WorkPieceWalker {
   bool first_of_sequence_ = false;
   bool is_split_ = false;
   int seqlen_ = 0, end_block_ = 0, first_slot_ = 0, split_ordinal_ = 0, piece_begin_ = 0;
+};
+
+// A walk kept in shared memory between pieces (PieceSource<true>): thread 0 advances it, every thread
+// reads the piece it yielded.
+struct SharedPieceWalk {
+  WalkState state;
+  WorkPiece piece;
+  int has_piece;
+};
+
+// The pieces of one part, for a kernel whose every thread walks them together: `while (pieces.next(piece))`.
+// PieceSource<false> holds the walk in each thread's registers (WorkPieceWalker). PieceSource<true> keeps it
+// in shared memory between pieces, for a tile loop with no registers to spare for state it needs only at
+// piece boundaries; it costs two CTA barriers a piece. Either way `finished(piece)` is the piece for the
+// epilogue: the same registers, or read again from shared memory after the loop.
+template <bool kInSharedMemory>
+class PieceSource;
+
+template <>
+class PieceSource<false> {
+ public:
+  __device__ __forceinline__ PieceSource(const DecodeParams& params, int part, SharedPieceWalk*, int)
+      : walker_(params, part) {}
+  __device__ __forceinline__ bool next(WorkPiece& piece) { return walker_.next(piece); }
+  __device__ __forceinline__ const WorkPiece& finished(const WorkPiece& piece) const { return piece; }
+
+ private:
+  WorkPieceWalker walker_;
+};
+
+template <>
+class PieceSource<true> {
+ public:
+  __device__ __forceinline__ PieceSource(const DecodeParams& params, int part, SharedPieceWalk* walk, int tid)
+      : params_(params), part_(part), walk_(walk), leader_(tid == 0) {
+    if (leader_) walk_->state = WorkPieceWalker(params, part).state();
+  }
+  __device__ __forceinline__ bool next(WorkPiece& piece) {
+    __syncthreads();  // the walk's state is written; every thread is done with the last piece
+    if (leader_) {
+      WorkPieceWalker walker(params_, part_, walk_->state);
+      walk_->has_piece = walker.next(walk_->piece);
+      walk_->state = walker.state();
+    }
+    __syncthreads();
+    if (!walk_->has_piece) return false;
+    piece = walk_->piece;
+    return true;
+  }
+  __device__ __forceinline__ const WorkPiece& finished(const WorkPiece&) const { return walk_->piece; }
+
+ private:
+  const DecodeParams& params_;
+  int part_;
+  SharedPieceWalk* walk_;
+  bool leader_;
 };
 
 }  // namespace flash_mla

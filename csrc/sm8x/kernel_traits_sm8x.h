@@ -8,6 +8,7 @@
 #include <cute/arch/mma_sm80.hpp>
 
 #include "../common/decode_params.h"
+#include "../common/work_pieces.cuh"
 #include "tile_configs.h"
 
 namespace flash_mla::sm8x {
@@ -90,7 +91,10 @@ struct KernelTraits {
   // Per-row maxima (then sums) of each warp_n's tokens, exchanged between the kWarpsN row owners.
   static constexpr int kSmemRowPartOffset = kSmemRowOffset + kSmemRowBytes;
   static constexpr int kSmemRowPartBytes = kWarpsN > 1 ? kWarpsN * kBlockM * 4 : 0;
-  static constexpr int kSmemBytes = kSmemRowPartOffset + kSmemRowPartBytes;
+  static constexpr bool kWalkInSmem = kShape.walk_in_smem;
+  static constexpr int kSmemWalkOffset = (kSmemRowPartOffset + kSmemRowPartBytes + 15) / 16 * 16;
+  static constexpr int kSmemWalkBytes = kWalkInSmem ? int(sizeof(SharedPieceWalk)) : 0;
+  static constexpr int kSmemBytes = kWalkInSmem ? kSmemWalkOffset + kSmemWalkBytes : kSmemRowPartOffset + kSmemRowPartBytes;
   static_assert(kSmemBytes <= smem_budget(kTarget_, kBlockM_, kBlockN_), "tile config exceeds its shared-memory budget");
   static_assert(!kPInStage || kKSplit > 1 || kWarpsN > 1, "P over K's RoPE columns needs a barrier after S");
 };

@@ -128,13 +128,12 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
 
   uint32_t q_frag[Traits::kQInSmem ? 1 : kKStepsPerWarp][4];  // A-fragments of this warp's Q slice
 
-  WorkPieceWalker walker(params, blockIdx.z);
+  PieceSource<Traits::kWalkInSmem> pieces(params, blockIdx.z,
+                                          reinterpret_cast<SharedPieceWalk*>(smem + Traits::kSmemWalkOffset), tid);
   WorkPiece piece;
-  while (walker.next(piece)) {
+  while (pieces.next(piece)) {
     const int batch_idx = piece.batch_idx;
     const int seqlen = piece.seqlen;
-    const bool is_split = piece.is_split;
-    const int slot = piece.slot;
     const int token_begin = piece.token_begin;
     const int token_end = piece.token_end;
     const int num_tiles = piece.num_tiles(kBlockN);
@@ -537,11 +536,15 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         // An empty row: lse +inf in the final output (FlashMLA's convention), -inf in a partial
         // so that the combine gives it zero weight.
         sLse[s_row[r]] = seen ? row_max[r] * params.softmax_scale + logf(row_sum[r])
-                              : (is_split ? -INFINITY : INFINITY);
+                              : (pieces.finished(piece).is_split ? -INFINITY : INFINITY);
       }
     }
     __syncthreads();
 
+    const WorkPiece& done = pieces.finished(piece);  // (PieceSource<true>: from shared memory again)
+    const bool is_split = done.is_split;
+    const int slot = done.slot;
+    const int out_batch = done.batch_idx;
     // The out / lse / partial-row indices are common/output_rows.cuh's, written out here: through
     // those helpers the 128-register sm80 m32n32 tile's sm_90 cubin spilled 16 bytes (2026-11-26).
 #pragma unroll
@@ -555,7 +558,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         if (!is_split) {
           const int s_idx = row / params.heads_per_kv;
           const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-          Element* out = reinterpret_cast<Element*>(params.out) + batch_idx * params.out_batch_stride +
+          Element* out = reinterpret_cast<Element*>(params.out) + out_batch * params.out_batch_stride +
                          s_idx * params.out_seq_stride + h_idx * params.out_head_stride + warp * kWarpCols +
                          quad_col;
 #pragma unroll
@@ -580,7 +583,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
       if (!is_split) {
         const int s_idx = row / params.heads_per_kv;
         const int h_idx = kv_head * params.heads_per_kv + row % params.heads_per_kv;
-        params.lse[(int64_t(batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = sLse[tid];
+        params.lse[(int64_t(out_batch) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx] = sLse[tid];
       } else {
         params.lse_accum[(int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row] = sLse[tid];
       }

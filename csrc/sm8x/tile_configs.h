@@ -22,6 +22,9 @@ struct TileShape {
   // Each warp copies its V column slice of the tile kStages ahead right after its own P V, before the
   // next tile's barrier (false: after it). Spreads the copies over the warps' finishing times.
   bool early_v_copy = false;
+  // The walk over the pieces waits in shared memory between pieces (PieceSource<true>) instead of in
+  // registers through the tile loop: for a tile at the 255-register limit.
+  bool walk_in_smem = false;
 };
 
 // Q in registers (q_in_smem false): each warp holds its 16 rows' slice of the 576 columns for the
@@ -32,14 +35,18 @@ struct TileShape {
 // sm80 (163 KB):
 //   m16,  4 warps (1 x 1 x 4):  2 x 64-token stages 146 KB + partial S 12 KB + P 2 KB = 160 KB.
 //   m32, 16 warps (2 x 2 x 4):  4 x 32-token stages 146 KB + partial S 12 KB + P 2.5 KB = 161 KB.
-//   m64,  8 warps (4 x 1 x 2), Q in shared memory (73 KB, loaded once per sequence):
-//                               Q 73 KB + 2 x 32-token stages 73 KB + partial S 8 KB + P 5 KB = 160 KB;
-//                               210 registers.
+//   m64,  8 warps (4 x 1 x 2):  the sm86 / sm89 tile below (Q in registers). It replaced one with Q in
+//                               shared memory (Q 73 KB + 2 x 32-token stages 73 KB + partial S 8 KB +
+//                               P 5 KB = 160 KB, 210 registers), which sm86's tile beat by 4-7% on an
+//                               H100 (run 121).
 // sm86 / sm89 (99 KB):
 //   m16,  8 warps (1 x 2 x 4):  2 x 32-token stages 73 KB + partial S  6 KB + P 1.3 KB = 80 KB.
 //   m32,  8 warps (2 x 1 x 4):  2 x 32-token stages 73 KB + partial S 12 KB + P 2.5 KB = 88 KB.
 //   m64,  8 warps (4 x 1 x 2):  2 x 32-token stages 73 KB + partial S  8 KB + P 5 KB = 86 KB;
-//                               Q 72 + O 128 + S 16 registers: 255, no spills.
+//                               Q 72 + O 128 + S 16 registers, the piece walk in shared memory
+//                               (walk_in_smem): 252-255 registers, no spills on sm_80/86/89/90/100/120.
+//                               With the walk in registers it spilled its piece-level state (6-14 B,
+//                               stored and reloaded once a piece) on sm_80, sm_90 and sm_120.
 // Registers per thread: O = block_m * 512 / (32 * num_warps) fp32 plus the Q slice, 16 rows x 576 /
 // k_split columns (36 for k_split 4, 72 for 2). The 8-warp m64 and m32 tiles (2 registers a thread
 // for every 1 of the 16-warp ones they replaced) read Q once per k-step per warp instead of per
@@ -50,10 +57,10 @@ struct TileShape {
 // 32-token stages (sm80, Q in registers: 14 B), 4 x 2 x 1 (454 B), 16 warps 4 x 1 x 4 (198 B).
 constexpr TileShape tile_shape(Target target, int block_m, int block_n) {
   if (target == Target::kSm80) {
-    if (block_m == 64) return block_n == 64 ? TileShape{64, 64, 8, 2, true, 2, true} : TileShape{64, 32, 8, 2, true, 1};
+    if (block_m == 64) return block_n == 64 ? TileShape{64, 64, 8, 2, true, 2, true} : TileShape{64, 32, 8, 2, false, 1, false, true};
     return block_m == 16 ? TileShape{16, 64, 4, 2} : TileShape{32, 32, 16, 4, false, 2};
   }
-  if (block_m == 64) return TileShape{64, 32, 8, 2, false, 1};
+  if (block_m == 64) return TileShape{64, 32, 8, 2, false, 1, false, true};
   return block_m == 16 ? TileShape{16, 32, 8, 2, false, 2} : TileShape{32, 32, 8, 2, false, 1};
 }
 
