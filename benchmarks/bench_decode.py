@@ -102,6 +102,8 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=1, help="time every row this many times, keep the fastest")
     parser.add_argument("--json", default=None, help="write all numbers here")
+    parser.add_argument("--no-rotate", dest="rotate", action="store_false",
+                        help="every round in the same order (default: round r starts each row with implementation r)")
     args = parser.parse_args()
 
     dtype = DTYPES[args.dtype]
@@ -126,7 +128,12 @@ def main() -> int:
     for round_idx in range(args.rounds):
         for seqlen_k, varlen, h_q, s_q in grid(args.quick, args.heads):
             inputs_by_page = {}
-            for impl_name, (prepare, page) in ready.items():
+            # Each round starts the row with the next implementation, so that over --rounds >= len(impls)
+            # every one takes every place in the row. (Run 129 found no effect of the place on an H100; the
+            # scatter is between processes, run 130: compare implementations within one call.)
+            order = list(ready.items())
+            shift = round_idx % len(order) if args.rotate else 0
+            for impl_name, (prepare, page) in order[shift:] + order[:shift]:
                 key = (impl_name, seqlen_k, varlen, h_q, s_q)
                 if round_idx > 0 and key not in results:
                     continue  # failed in the first round

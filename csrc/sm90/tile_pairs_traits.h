@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "../common/work_pieces.cuh"
 #include "tile_layouts_sm90.h"
 
 namespace flash_mla::sm90::tile_pairs {
@@ -43,6 +44,7 @@ struct KernelTraits : TileLayouts<Element_> {
     float scale_even[kBlockM];        // exp2 of the maxima's change in the even tile's softmax
     float scale_odd[kBlockM];         // ... and in the odd tile's
     float row_sum[kWarpgroups][kBlockM];  // each warpgroup's sums, met in the epilogue
+    SharedPieceWalk walk;             // the walk over the pieces between pieces (PieceSource<true>)
     alignas(8) uint64_t kv_full[kStages][2];  // a stage half's TMA bytes have landed
     // The hand-offs between the warpgroups, each completing once a pair: warpgroup 0's even tile is
     // ready (its maxima, scale_even and P), warpgroup 1's odd one is (scale_odd, P(odd)).
