@@ -35,7 +35,9 @@ struct TileShape {
 // sm80 (163 KB):
 //   m16,  4 warps (1 x 1 x 4):  2 x 64-token stages 146 KB + partial S 12 KB + P 2 KB = 160 KB.
 //   m32, 16 warps (2 x 2 x 4):  4 x 32-token stages 146 KB + partial S 12 KB + P 2.5 KB = 161 KB.
-//   m64,  8 warps (4 x 1 x 2):  the sm86 / sm89 tile below (Q in registers). It replaced one with Q in
+//   m64,  8 warps (4 x 1 x 2):  the sm86 / sm89 tile below (Q in registers) with 3 stages: 110 KB +
+//                               partial S 8 KB + P 5 KB = 123 KB; 252-255 registers, no spills. 3.3% faster
+//                               than 2 stages, 4 stages only 1% (run 131). It replaced one with Q in
 //                               shared memory (Q 73 KB + 2 x 32-token stages 73 KB + partial S 8 KB +
 //                               P 5 KB = 160 KB, 210 registers), which sm86's tile beat by 4-7% on an
 //                               H100 (run 121).
@@ -53,11 +55,12 @@ struct TileShape {
 // 16-token slice: 1.06x (sm80 m64, Q in shared memory) and 1.02x (sm86 m32) faster (run 59). The
 // 99 KB targets had no 64-row tile before run 60 (Q in shared memory does not fit beside two stages;
 // Q in registers spilled with the 16-warp grids); with it their 64+ row groups run 1.33-1.41x
-// faster, as fast as sm80's (run 60). Configs that spill and were not kept: m64 4 x 1 x 2 with 3 or 4
-// 32-token stages (sm80, Q in registers: 14 B), 4 x 2 x 1 (454 B), 16 warps 4 x 1 x 4 (198 B).
+// faster, as fast as sm80's (run 60). Configs that spill and were not kept: 4 x 2 x 1 (454 B), 16 warps
+// 4 x 1 x 4 (198 B). (m64 4 x 1 x 2 with 3 or 4 stages spilled 14 B until the piece walk moved to shared
+// memory, run 124.)
 constexpr TileShape tile_shape(Target target, int block_m, int block_n) {
   if (target == Target::kSm80) {
-    if (block_m == 64) return block_n == 64 ? TileShape{64, 64, 8, 2, true, 2, true} : TileShape{64, 32, 8, 2, false, 1, false, true};
+    if (block_m == 64) return block_n == 64 ? TileShape{64, 64, 8, 2, true, 2, true} : TileShape{64, 32, 8, 3, false, 1, false, true};
     return block_m == 16 ? TileShape{16, 64, 4, 2} : TileShape{32, 32, 16, 4, false, 2};
   }
   if (block_m == 64) return TileShape{64, 32, 8, 2, false, 1, false, true};
