@@ -300,8 +300,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   int full_phase = 0;  // phase of this warpgroup's stage's full barriers (warpgroup w waits on stage w only)
   int hand_off_phase = 0;  // phase of even_ready and odd_ready (both complete once a pair)
   float row_sum[2];
-  // The walk waits in shared memory between pieces: at 249 registers a thread, state needed only at piece
-  // boundaries has no place in the tile loop (the sm8x m64 tiles ran 9-18% faster for it, run 124).
+  // The walk waits in shared memory between pieces: near the register limit (249 a thread with the walk in
+  // registers, 242 without), state needed only at piece boundaries has no place in the tile loop (runs 124
+  // and 126-127: the sm8x m64 tiles ran 9-18% faster for it, this kernel 0.7%).
   PieceSource<true> pieces(params, blockIdx.z, &smem.walk, tid);
   WorkPiece piece;
   while (pieces.next(piece)) {
