@@ -426,7 +426,7 @@ template <typename Element>
 void ColumnSplitDecode<Element>::launch(const DecodeParams& params, cudaStream_t stream) {
   using Traits = column_split::KernelTraits<Element>;
   static_assert(Traits::kThreads == 32 * ColumnSplitDecode<Element>::kWarps);
-  common::launch_decode_grid<Traits>(column_split::splitkv_decode_kernel<Traits>, params, stream);
+  common::launch_decode_grid<Traits, column_split::splitkv_decode_kernel<Traits>>(params, stream);
 }
 
 template <typename Element>

@@ -233,17 +233,17 @@ __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, cons
       [&](int row) { return params.out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV + col_base; });
 }
 
-// Host: `kernel` (Traits' threads and shared memory) as one CTA per (m_block, kv_head, sm_part), its KV
-// cache described by a TMA map. Each schedule's launch() is this call; smem_raised (one per Traits, i.e.
-// per kernel) remembers the devices its shared-memory limit was raised on.
-template <typename Traits, typename Kernel>
-void launch_decode_grid(Kernel kernel, const DecodeParams& params, cudaStream_t stream) {
+// Host: kKernel (Traits' threads and shared memory) as one CTA per (m_block, kv_head, sm_part), its KV
+// cache described by a TMA map, then `extra` (e.g. a Q map) as further arguments. Each schedule's launch()
+// is this call; smem_raised (one per kernel) remembers the devices its shared-memory limit was raised on.
+template <typename Traits, auto kKernel, typename... Extra>
+void launch_decode_grid(const DecodeParams& params, cudaStream_t stream, const Extra&... extra) {
   static std::atomic<uint64_t> smem_raised{0};
   const CUtensorMap kv_map = make_kv_tensor_map<typename Traits::Element>(params, Traits::kChunkCols);
-  raise_dynamic_smem_once(kernel, Traits::kSmemBytes, smem_raised);
+  raise_dynamic_smem_once(kKernel, Traits::kSmemBytes, smem_raised);
   const int num_m_blocks = (params.rows_per_kv + Traits::kBlockM - 1) / Traits::kBlockM;
   dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
-  kernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params, kv_map);
+  kKernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params, kv_map, extra...);
 }
 
 // Host: CTAs of `kernel` (Traits' threads and shared memory) that fit on one SM of the current device.

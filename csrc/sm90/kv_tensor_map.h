@@ -1,4 +1,4 @@
-// Host side: the TMA descriptor (CUtensorMap) of the paged KV cache, built per call.
+// Host side: the TMA descriptors (CUtensorMap) of the paged KV cache and of Q, built per call.
 //
 // The cache (num_blocks, page_block_size, h_kv, 576) is described as a 4-D tensor
 // {576 columns, h_kv, page_block_size, num_blocks} with its real strides, and one box is
@@ -69,6 +69,33 @@ CUtensorMap make_kv_tensor_map(const DecodeParams& params, int box_cols) {
                                 "); it needs a 16-byte aligned base and strides that are multiples of 8 elements");
   }
   return map;
+}
+
+// Q (b, s_q, h_q, 576) as a 5-D tensor {576 columns, heads_per_kv, h_kv, s_q, b} with its real strides, and
+// one box {64 columns, box_rows heads, 1, 1, 1}: a 64-column chunk of box_rows query rows of one KV head in
+// wgmma's 128-byte swizzled layout, rows past heads_per_kv zero-filled. An m_block's rows (s, head) are one
+// box a chunk when its rows stay within one s: s_q == 1, or heads_per_kv a multiple of box_rows. Returns
+// false for other shapes, or strides the TMA cannot take; the kernel then copies Q with cp.async.
+template <typename Element>
+bool make_q_tensor_map(const DecodeParams& params, int box_rows, int box_cols, CUtensorMap& map) {
+  static_assert(sizeof(Element) == 2, "bf16 or fp16");
+  if (!(params.seqlen_q == 1 || params.heads_per_kv % box_rows == 0)) return false;
+  const auto bytes = [](int64_t elements) { return cuuint64_t(elements) * sizeof(Element); };
+  if (reinterpret_cast<uintptr_t>(params.q) % 16 != 0 || bytes(params.q_head_stride) % 16 != 0 ||
+      bytes(params.q_seq_stride) % 16 != 0 || bytes(params.q_batch_stride) % 16 != 0) {
+    return false;
+  }
+  constexpr CUtensorMapDataType kType = std::is_same_v<Element, __half> ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+                                                                         : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+  const cuuint64_t dims[5] = {cuuint64_t(kHeadDimQK), cuuint64_t(params.heads_per_kv), cuuint64_t(params.num_heads_k),
+                              cuuint64_t(params.seqlen_q), cuuint64_t(params.batch)};
+  const cuuint64_t strides_bytes[4] = {bytes(params.q_head_stride), bytes(int64_t(params.heads_per_kv) * params.q_head_stride),
+                                       bytes(params.q_seq_stride), bytes(params.q_batch_stride)};
+  const cuuint32_t box[5] = {cuuint32_t(box_cols), cuuint32_t(box_rows), 1u, 1u, 1u};
+  const cuuint32_t element_strides[5] = {1u, 1u, 1u, 1u, 1u};
+  return tensor_map_encoder()(&map, kType, 5, const_cast<void*>(params.q), dims, strides_bytes, box, element_strides,
+                              CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
 }  // namespace flash_mla::sm90

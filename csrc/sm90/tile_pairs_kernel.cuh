@@ -26,7 +26,9 @@
 // A named barrier with bar.arrive on one side orders the same accesses for PTX, but compute-sanitizer's
 // racecheck does not model bar.arrive (benchmarks/sanitizer/ shows it reporting hazards on a correct
 // arrive -> sync hand-off), and both sides syncing cost 4-5% on the 256-row rows (run 75).
-// Q (64 x 576) is copied into shared memory once per sequence (cp.async). V's rows past a piece's end
+// Q (64 x 576) comes into shared memory once per sequence: by TMA (nine boxes, one thread, on q_full) where
+// one box a chunk covers an m_block's rows (s_q == 1, or heads_per_kv a multiple of 64: 1.008-1.041x faster
+// than cp.async, benchmarks/NOTES.md run 139), else by every thread's cp.async. V's rows past a piece's end
 // are zeroed before P V (the TMA copies whole pages, and NaN stored past a sequence's length must not
 // meet a zero weight); K's are masked in S. Page ids past a sequence's last page are never read.
 // The epilogue stages each warpgroup's O in its own stage and hands it to the TMA unit a row at a time
@@ -137,9 +139,12 @@ __device__ __forceinline__ void read_page_ids(const int* block_table, int tile_t
 
 }  // namespace detail
 
-template <typename Traits>
+// kQByTma: Q comes by TMA (q_map, one thread, completing on q_full) rather than by every thread's cp.async;
+// the host chooses it where one box a chunk covers an m_block's rows (make_q_tensor_map).
+template <typename Traits, bool kQByTma>
 __global__ void __launch_bounds__(Traits::kThreads, 1)
-splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_constant__ CUtensorMap kv_map) {
+splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_constant__ CUtensorMap kv_map,
+                      const __grid_constant__ CUtensorMap q_map) {
   using namespace cute;
   using Element = typename Traits::Element;
   using MmaElement = typename Traits::MmaElement;
@@ -181,11 +186,13 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       FullBarrier::init(&smem.kv_full[s][0], 1);
       FullBarrier::init(&smem.kv_full[s][1], 1);
     }
+    if constexpr (kQByTma) FullBarrier::init(&smem.q_full, 1);
     cutlass::arch::ClusterBarrier::init(&smem.even_ready, 128);  // the hand-offs: one warpgroup's threads arrive
     cutlass::arch::ClusterBarrier::init(&smem.odd_ready, 128);
     cutlass::arch::fence_barrier_init();
   }
   if (wg_tid == 0) cute::prefetch_tma_descriptor(reinterpret_cast<const cute::TmaDescriptor*>(&kv_map));
+  if (kQByTma && tid == 0) cute::prefetch_tma_descriptor(reinterpret_cast<const cute::TmaDescriptor*>(&q_map));
   __syncthreads();
 
   // This thread's two rows of every accumulator (S and O): wgmma's 64 x N fragment layout.
@@ -299,6 +306,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
 
   int full_phase = 0;  // phase of this warpgroup's stage's full barriers (warpgroup w waits on stage w only)
   int hand_off_phase = 0;  // phase of even_ready and odd_ready (both complete once a pair)
+  int q_phase = 0;         // phase of q_full (kQByTma)
   float row_sum[2];
   // The walk waits in shared memory between pieces: near the register limit (249 a thread with the walk in
   // registers, 242 without), state needed only at piece boundaries has no place in the tile loop (runs 124
@@ -332,13 +340,31 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       }
     }
     if (piece.first_of_sequence) {
-      // Q rows -> shared memory (rows past rows_per_kv zero-filled): 64 x 72 chunks of 16 bytes.
-      common::copy_q_async<Element, kBlockM, Traits::kThreads>(params, piece, kv_head, row_base, tid, sQ);
-      cute::cp_async_fence();
-      cute::cp_async_wait<0>();
-      cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> wgmma (async proxy) reads
+      // Q rows -> shared memory (rows past rows_per_kv zero-filled).
+      if constexpr (kQByTma) {  // 9 boxes of 64 rows x 64 columns by one thread; S(0) waits on q_full
+        if (tid == 0) {
+          const int s_idx = row_base / params.heads_per_kv;
+          const int head = row_base - s_idx * params.heads_per_kv;
+          FullBarrier::arrive_and_expect_tx(&smem.q_full, kBlockM * kHeadDimQK * sizeof(Element));
+#pragma unroll
+          for (int c = 0; c < kChunks; ++c) {
+            cute::SM90_TMA_LOAD_5D::copy(&q_map, &smem.q_full, static_cast<uint64_t>(cute::TMA::CacheHintSm90::EVICT_FIRST),
+                                         smem.q + c * kBlockM * kChunkCols, c * kChunkCols, head, kv_head, s_idx,
+                                         piece.batch_idx);
+          }
+        }
+      } else {  // 64 x 72 chunks of 16 bytes
+        common::copy_q_async<Element, kBlockM, Traits::kThreads>(params, piece, kv_head, row_base, tid, sQ);
+        cute::cp_async_fence();
+        cute::cp_async_wait<0>();
+        cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> wgmma (async proxy) reads
+      }
     }
-    detail::sync_all(detail::kPieceSync);  // Q and the row maxima are set
+    detail::sync_all(detail::kPieceSync);  // the row maxima are set (and Q, unless kQByTma)
+    if (kQByTma && piece.first_of_sequence) {
+      FullBarrier::wait(&smem.q_full, q_phase);
+      q_phase ^= 1;
+    }
 
     clear(o_acc);
     row_sum[0] = row_sum[1] = 0.f;
@@ -567,7 +593,12 @@ template <typename Element>
 void TilePairsDecode<Element>::launch(const DecodeParams& params, cudaStream_t stream) {
   using Traits = tile_pairs::KernelTraits<Element>;
   static_assert(Traits::kThreads == 32 * TilePairsDecode<Element>::kWarps);
-  common::launch_decode_grid<Traits>(tile_pairs::splitkv_decode_kernel<Traits>, params, stream);
+  CUtensorMap q_map{};
+  if (make_q_tensor_map<Element>(params, Traits::kBlockM, Traits::kChunkCols, q_map)) {
+    common::launch_decode_grid<Traits, tile_pairs::splitkv_decode_kernel<Traits, true>>(params, stream, q_map);
+  } else {  // (q_map unused)
+    common::launch_decode_grid<Traits, tile_pairs::splitkv_decode_kernel<Traits, false>>(params, stream, q_map);
+  }
 }
 
 template <typename Element>
@@ -578,7 +609,7 @@ int TilePairsDecode<Element>::smem_bytes() {
 template <typename Element>
 int TilePairsDecode<Element>::max_ctas_per_sm() {
   using Traits = tile_pairs::KernelTraits<Element>;
-  return common::max_ctas_per_sm<Traits>(tile_pairs::splitkv_decode_kernel<Traits>);
+  return common::max_ctas_per_sm<Traits>(tile_pairs::splitkv_decode_kernel<Traits, true>);
 }
 
 }  // namespace flash_mla::sm90
