@@ -528,6 +528,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         }
       }
     }
+    const WorkPiece& done = pieces.finished(piece);  // (PieceSource<true>: from shared memory again)
     if (owns_rows && warp_n == 0 && lane % 4 == 0) {
 #pragma unroll
       for (int r = 0; r < 2; ++r) {
@@ -536,12 +537,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
         // An empty row: lse +inf in the final output (FlashMLA's convention), -inf in a partial
         // so that the combine gives it zero weight.
         sLse[s_row[r]] = seen ? row_max[r] * params.softmax_scale + logf(row_sum[r])
-                              : (pieces.finished(piece).is_split ? -INFINITY : INFINITY);
+                              : (done.is_split ? -INFINITY : INFINITY);
       }
     }
     __syncthreads();
 
-    const WorkPiece& done = pieces.finished(piece);  // (PieceSource<true>: from shared memory again)
     const bool is_split = done.is_split;
     const int slot = done.slot;
     const int out_batch = done.batch_idx;

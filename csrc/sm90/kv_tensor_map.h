@@ -46,11 +46,16 @@ inline TensorMapEncodeTiled tensor_map_encoder() {
   return encode;
 }
 
+// The TMA element type of bf16 or fp16.
+template <typename Element>
+constexpr CUtensorMapDataType tensor_map_data_type() {
+  static_assert(sizeof(Element) == 2, "bf16 or fp16");
+  return std::is_same_v<Element, __half> ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+}
+
 template <typename Element>
 CUtensorMap make_kv_tensor_map(const DecodeParams& params, int box_cols) {
-  static_assert(sizeof(Element) == 2, "bf16 or fp16");
-  constexpr CUtensorMapDataType kType = std::is_same_v<Element, __half> ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
-                                                                         : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+  constexpr CUtensorMapDataType kType = tensor_map_data_type<Element>();
   const cuuint64_t dims[4] = {cuuint64_t(kHeadDimQK), cuuint64_t(params.num_heads_k),
                               cuuint64_t(params.page_block_size), cuuint64_t(params.num_cache_blocks)};
   const cuuint64_t strides_bytes[3] = {cuuint64_t(params.k_head_stride) * sizeof(Element),
@@ -78,15 +83,13 @@ CUtensorMap make_kv_tensor_map(const DecodeParams& params, int box_cols) {
 // false for other shapes, or strides the TMA cannot take; the kernel then copies Q with cp.async.
 template <typename Element>
 bool make_q_tensor_map(const DecodeParams& params, int box_rows, int box_cols, CUtensorMap& map) {
-  static_assert(sizeof(Element) == 2, "bf16 or fp16");
   if (!(params.seqlen_q == 1 || params.heads_per_kv % box_rows == 0)) return false;
   const auto bytes = [](int64_t elements) { return cuuint64_t(elements) * sizeof(Element); };
   if (reinterpret_cast<uintptr_t>(params.q) % 16 != 0 || bytes(params.q_head_stride) % 16 != 0 ||
       bytes(params.q_seq_stride) % 16 != 0 || bytes(params.q_batch_stride) % 16 != 0) {
     return false;
   }
-  constexpr CUtensorMapDataType kType = std::is_same_v<Element, __half> ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
-                                                                         : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+  constexpr CUtensorMapDataType kType = tensor_map_data_type<Element>();
   const cuuint64_t dims[5] = {cuuint64_t(kHeadDimQK), cuuint64_t(params.heads_per_kv), cuuint64_t(params.num_heads_k),
                               cuuint64_t(params.seqlen_q), cuuint64_t(params.batch)};
   const cuuint64_t strides_bytes[4] = {bytes(params.q_head_stride), bytes(int64_t(params.heads_per_kv) * params.q_head_stride),

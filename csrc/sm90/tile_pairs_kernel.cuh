@@ -568,17 +568,18 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       if (lane % 4 == 0) smem.row_sum[warpgroup][row_local[r]] = row_sum[r];
     }
     detail::sync_all(detail::kPieceSync);
+    const WorkPiece& done = pieces.finished(piece);  // read again from shared memory
     float inv_sum[2];
     float lse[2];
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      common::row_statistics(params, pieces.finished(piece).is_split, smem.row_sum[0][row_local[r]] + smem.row_sum[1][row_local[r]],
+      common::row_statistics(params, done.is_split, smem.row_sum[0][row_local[r]] + smem.row_sum[1][row_local[r]],
                              smem.row_max[row_local[r]], inv_sum[r], lse[r]);
     }
     // O goes out through this warpgroup's stage: after the sync above both warpgroups are past their
     // last wgmma, so no one reads the stages until the next piece's copies, which wait for these.
     common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, sizeof(Storage::kv[0])>(
-        params, pieces.finished(piece), kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup, col_in_quad,
+        params, done, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup, col_in_quad,
         warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse, reinterpret_cast<char*>(smem.kv[warpgroup]), wg_tid,
         detail::kWarpgroupSync + warpgroup);
   }
