@@ -42,4 +42,24 @@ inline void raise_dynamic_smem_once(Kernel kernel, int smem_bytes, std::atomic<u
   FLASH_MLA_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes));
   done_devices.fetch_or(bit, std::memory_order_release);
 }
+
+// Launch `kernel` as a programmatic dependent of the work before it in `stream`: its CTAs may be scheduled
+// while the preceding grid drains (or, if that grid executes griddepcontrol.launch_dependents, as soon as
+// all its CTAs have), so the kernel must execute griddepcontrol.wait before it reads what that grid wrote
+// or writes what it reads. An error is left for the caller's launch check, like a <<<>>> launch's.
+template <typename... Params, typename... Args>
+inline void launch_programmatic_dependent(void (*kernel)(Params...), dim3 grid, dim3 block, int smem_bytes,
+                                          cudaStream_t stream, const Args&... args) {
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute.val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = smem_bytes;
+  config.stream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  (void)cudaLaunchKernelEx(&config, kernel, args...);
+}
 }  // namespace flash_mla

@@ -233,17 +233,24 @@ __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, cons
       [&](int row) { return params.out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV + col_base; });
 }
 
+// The decode grids are launched as programmatic dependents of whatever precedes them in the stream
+// (launch_decode_grid): their CTAs may be scheduled while that grid drains, and wait here, before reading
+// any global memory, until it has finished and its writes are visible (a no-op for an ordinary launch).
+// In a CUDA graph of back-to-back calls this saved 1-2 us a call (benchmarks/NOTES.md, run 146).
+__device__ __forceinline__ void wait_for_preceding_grid() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
+
 // Host: kKernel (Traits' threads and shared memory) as one CTA per (m_block, kv_head, sm_part), its KV
-// cache described by a TMA map, then `extra` (e.g. a Q map) as further arguments. Each schedule's launch()
-// is this call; smem_raised (one per kernel) remembers the devices its shared-memory limit was raised on.
+// cache described by a TMA map, then `extra` (e.g. a Q map) as further arguments, as a programmatic
+// dependent launch (the kernel waits in wait_for_preceding_grid). Each schedule's launch() is this call;
+// smem_raised (one per kernel) remembers the devices its shared-memory limit was raised on.
 template <typename Traits, auto kKernel, typename... Extra>
 void launch_decode_grid(const DecodeParams& params, cudaStream_t stream, const Extra&... extra) {
   static std::atomic<uint64_t> smem_raised{0};
   const CUtensorMap kv_map = make_kv_tensor_map<typename Traits::Element>(params, Traits::kChunkCols);
   raise_dynamic_smem_once(kKernel, Traits::kSmemBytes, smem_raised);
   const int num_m_blocks = (params.rows_per_kv + Traits::kBlockM - 1) / Traits::kBlockM;
-  dim3 grid(num_m_blocks, params.num_heads_k, params.num_sm_parts);
-  kKernel<<<grid, Traits::kThreads, Traits::kSmemBytes, stream>>>(params, kv_map, extra...);
+  launch_programmatic_dependent(kKernel, dim3(num_m_blocks, params.num_heads_k, params.num_sm_parts),
+                                dim3(Traits::kThreads), Traits::kSmemBytes, stream, params, kv_map, extra...);
 }
 
 // Host: CTAs of `kernel` (Traits' threads and shared memory) that fit on one SM of the current device.

@@ -163,6 +163,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   // The split combine may be scheduled as soon as every CTA of this grid has started (it waits for the
   // grid's end itself: smxx/combine_splits.cu), so its launch latency hides under this kernel's tail.
   asm volatile("griddepcontrol.launch_dependents;");
+  common::wait_for_preceding_grid();
   const SchedulerMetadataRow meta =
       reinterpret_cast<const SchedulerMetadataRow*>(params.scheduler_metadata)[blockIdx.z];
   if (meta.begin_batch > meta.end_batch) return;  // an empty part: the whole CTA leaves

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "../common/cuda_check.h"
 #include "../common/output_rows.cuh"
 
 namespace flash_mla {
@@ -113,18 +114,7 @@ void launch_combine_splits(const DecodeParams& params, cudaStream_t stream, bool
     combine_splits_kernel<Element><<<grid, kCombineThreads, 0, stream>>>(params);
     return;
   }
-  cudaLaunchAttribute attribute{};
-  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute.val.programmaticStreamSerializationAllowed = 1;
-  cudaLaunchConfig_t config{};
-  config.gridDim = grid;
-  config.blockDim = dim3(kCombineThreads);
-  config.dynamicSmemBytes = 0;
-  config.stream = stream;
-  config.attrs = &attribute;
-  config.numAttrs = 1;
-  // (An error is left for the caller's launch check, like the <<<>>> launch's.)
-  (void)cudaLaunchKernelEx(&config, combine_splits_kernel<Element>, params);
+  launch_programmatic_dependent(combine_splits_kernel<Element>, grid, dim3(kCombineThreads), 0, stream, params);
 }
 
 template void launch_combine_splits<__nv_bfloat16>(const DecodeParams&, cudaStream_t, bool);
