@@ -3,6 +3,7 @@
     python benchmarks/profile_kernels.py [--variant sm90] [--configs 8192:16:1,8192:64:1,8192:128:2]
         [--batch 128] [--varlen] [--peers-dir .peers --upstream-kernels]
     python benchmarks/profile_kernels.py --piece-sweep 524288 --configs 0:128:2,0:64:2 [--peers-dir .peers]
+    python benchmarks/profile_kernels.py --graph-chain 16 --configs 4096:16:1,4096:128:2 [--peers-dir .peers]
     ncu ... python benchmarks/profile_kernels.py --configs 8192:64:2 --launch-only [--peer flashinfer_fa2_bf16
         --peers-dir .peers]
 
@@ -45,6 +46,9 @@ def main() -> int:
                         help="also each config's event-timed call (as the benchmarks time it) eager and as a CUDA "
                         "graph replay, beside upstream's with --peers-dir: the difference is host time before the "
                         "first launch plus the gaps between kernels")
+    parser.add_argument("--graph-chain", type=int, default=0, metavar="CALLS",
+                        help="only the ms a call of CALLS back-to-back calls captured in one CUDA graph (no L2 "
+                        "flush, as a model's layers run), beside upstream's with --peers-dir")
     parser.add_argument("--upstream-kernels", action="store_true",
                         help="with --peers-dir: also upstream FlashMLA's kernels on the same inputs")
     parser.add_argument("--launch-only", action="store_true",
@@ -67,6 +71,9 @@ def main() -> int:
 
     if args.piece_sweep:
         piece_sweep(ctx, args)
+        return 0
+    if args.graph_chain:
+        graph_chain(ctx, args.configs, args.batch, args.varlen, args.peers_dir, args.graph_chain)
         return 0
     print(f"{torch.cuda.get_device_name()}, variant {args.variant or 'native'}, b={args.batch}, "
           f"{'varlen' if args.varlen else 'fixed'} lengths")
@@ -218,6 +225,37 @@ def eager_vs_graph(ctx, configs: str, batch: int, varlen: bool, peers_dir: str |
                     continue
             print(f"  {config:>10} {name:<9} eager {eager:7.4f}  graph {replay:7.4f}  eager - graph "
                   f"{(eager - replay) * 1e3:6.1f} us")
+
+
+def graph_chain(ctx, configs: str, batch: int, varlen: bool, peers_dir: str | None, calls: int) -> None:
+    """Median ms a call of `calls` back-to-back calls in one CUDA graph, 15 replays: no flush and no host
+    work between the calls, so each call's kernels meet the previous call's as in a model's layers (where
+    programmatic dependent launches overlap one call's start with the last one's end)."""
+    import statistics
+
+    print(f"CUDA graph of {calls} back-to-back calls (b={batch}, {'varlen' if varlen else 'fixed'}), ms a call")
+    for config in configs.split(","):
+        seqlen_k, h_q, s_q = (int(x) for x in config.split(":"))
+        inputs = make_inputs(DecodeCase(batch, seqlen_k, h_q, s_q, varlen=varlen, seed=1234), "cuda")
+        for name, run in ours_and_upstream(ctx, inputs, peers_dir).items():
+            with ctx():
+                for _ in range(3):
+                    run()
+                torch.cuda.synchronize()
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph):
+                    for _ in range(calls):
+                        run()
+                times = []
+                for _ in range(15):
+                    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                    start.record()
+                    graph.replay()
+                    stop.record()
+                    stop.synchronize()
+                    times.append(start.elapsed_time(stop) / calls)
+                del graph
+            print(f"  {config:>10} {name:<9} {statistics.median(times):.4f}")
 
 
 def host_overhead(ctx, peers_dir: str | None, calls: int = 2000) -> None:

@@ -236,7 +236,7 @@ __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, cons
 // The decode grids are launched as programmatic dependents of whatever precedes them in the stream
 // (launch_decode_grid): their CTAs may be scheduled while that grid drains, and wait here, before reading
 // any global memory, until it has finished and its writes are visible (a no-op for an ordinary launch).
-// In a CUDA graph of back-to-back calls this saved 1-2 us a call (benchmarks/NOTES.md, run 146).
+// In a CUDA graph of back-to-back calls it saved 0.7-4 us a call (benchmarks/NOTES.md, run 146).
 __device__ __forceinline__ void wait_for_preceding_grid() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
 
 // Host: kKernel (Traits' threads and shared memory) as one CTA per (m_block, kv_head, sm_part), its KV
