@@ -28,9 +28,10 @@
 // arrive -> sync hand-off), and both sides syncing cost 4-5% on the 256-row rows (run 75).
 // Q (64 x 576) comes into shared memory once per sequence: by TMA (nine boxes, one thread, on q_full) where
 // one box a chunk covers an m_block's rows (s_q == 1, or heads_per_kv a multiple of 64: 1.008-1.041x faster
-// than cp.async, benchmarks/NOTES.md run 139), else by every thread's cp.async. V's rows past a piece's end
-// are zeroed before P V (the TMA copies whole pages, and NaN stored past a sequence's length must not
-// meet a zero weight); K's are masked in S. Page ids past a sequence's last page are never read.
+// than cp.async, benchmarks/NOTES.md run 139; issued for the next sequence in the epilogue, as soon as both
+// warpgroups are past their last S: 0.2-1.3% on the 4096 rows, run 147), else by every thread's cp.async at
+// the piece's start. V's rows past a piece's end are zeroed before P V (the TMA copies whole pages, and NaN
+// stored past a sequence's length must not meet a zero weight); K's are masked in S. Page ids past a sequence's last page are never read.
 // The epilogue stages each warpgroup's O in its own stage and hands it to the TMA unit a row at a time
 // (common::store_rows_bulk), so the warps go on to the next piece while it is written.
 // The KV copies are marked evict-first: 2-4% faster on these rows (4-5% slower on the 16-row ones, which
@@ -187,7 +188,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       FullBarrier::init(&smem.kv_full[s][0], 1);
       FullBarrier::init(&smem.kv_full[s][1], 1);
     }
-    if constexpr (kQByTma) FullBarrier::init(&smem.q_full, 1);
+    if constexpr (kQByTma) {
+      FullBarrier::init(&smem.q_full, 1);
+      smem.q_batch = -1;
+      smem.end_batch = meta.end_batch;
+    }
     cutlass::arch::ClusterBarrier::init(&smem.even_ready, 128);  // the hand-offs: one warpgroup's threads arrive
     cutlass::arch::ClusterBarrier::init(&smem.odd_ready, 128);
     cutlass::arch::fence_barrier_init();
@@ -308,6 +313,18 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   int full_phase = 0;  // phase of this warpgroup's stage's full barriers (warpgroup w waits on stage w only)
   int hand_off_phase = 0;  // phase of even_ready and odd_ready (both complete once a pair)
   int q_phase = 0;         // phase of q_full (kQByTma)
+  // Q of sequence `batch` (this CTA's m_block and KV head) into sQ by TMA: 9 boxes of 64 rows x 64 columns on
+  // q_full. Thread 0 only.
+  auto issue_q_tma = [&](int batch) {
+    const int s_idx = row_base / params.heads_per_kv;
+    const int head = row_base - s_idx * params.heads_per_kv;
+    FullBarrier::arrive_and_expect_tx(&smem.q_full, kBlockM * kHeadDimQK * sizeof(Element));
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) {
+      cute::SM90_TMA_LOAD_5D::copy(&q_map, &smem.q_full, static_cast<uint64_t>(cute::TMA::CacheHintSm90::EVICT_FIRST),
+                                   smem.q + c * kBlockM * kChunkCols, c * kChunkCols, head, kv_head, s_idx, batch);
+    }
+  };
   float row_sum[2];
   // The walk waits in shared memory between pieces: near the register limit (249 a thread with the walk in
   // registers, 242 without), state needed only at piece boundaries has no place in the tile loop (runs 124
@@ -342,18 +359,15 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     }
     if (piece.first_of_sequence) {
       // Q rows -> shared memory (rows past rows_per_kv zero-filled).
-      if constexpr (kQByTma) {  // 9 boxes of 64 rows x 64 columns by one thread; S(0) waits on q_full
-        if (tid == 0) {
-          const int s_idx = row_base / params.heads_per_kv;
-          const int head = row_base - s_idx * params.heads_per_kv;
-          FullBarrier::arrive_and_expect_tx(&smem.q_full, kBlockM * kHeadDimQK * sizeof(Element));
-#pragma unroll
-          for (int c = 0; c < kChunks; ++c) {
-            cute::SM90_TMA_LOAD_5D::copy(&q_map, &smem.q_full, static_cast<uint64_t>(cute::TMA::CacheHintSm90::EVICT_FIRST),
-                                         smem.q + c * kBlockM * kChunkCols, c * kChunkCols, head, kv_head, s_idx,
-                                         piece.batch_idx);
-          }
+      if constexpr (kQByTma) {  // S(0) waits on q_full, below
+        // The last piece's epilogue prefetched the next sequence's Q; a wrong guess (not expected: without
+        // deterministic chunks a part holds one piece a sequence) is waited for and loaded again.
+        const int prefetched = smem.q_batch;
+        if (prefetched >= 0 && prefetched != piece.batch_idx) {
+          FullBarrier::wait(&smem.q_full, q_phase);
+          q_phase ^= 1;
         }
+        if (prefetched != piece.batch_idx && tid == 0) issue_q_tma(piece.batch_idx);
       } else {  // 64 x 72 chunks of 16 bytes
         common::copy_q_async<Element, kBlockM, Traits::kThreads>(params, piece, kv_head, row_base, tid, sQ);
         cute::cp_async_fence();
@@ -570,6 +584,16 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     }
     detail::sync_all(detail::kPieceSync);
     const WorkPiece& done = pieces.finished(piece);  // read again from shared memory
+    if constexpr (kQByTma) {
+      // Both warpgroups are past their last S: Q's buffer is free, and the next sequence's Q can come now.
+      // Without deterministic chunks the part's next piece is the next sequence's, if it has one.
+      if (tid == 0) {
+        const int next = done.batch_idx + 1;
+        const bool prefetch = params.deterministic_chunk_blocks == 0 && next <= smem.end_batch;
+        if (prefetch) issue_q_tma(next);
+        smem.q_batch = prefetch ? next : -1;
+      }
+    }
     float inv_sum[2];
     float lse[2];
 #pragma unroll
@@ -585,6 +609,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         detail::kWarpgroupSync + warpgroup);
   }
   common::bulk_store_wait_read();  // shared memory must outlive the copies' reads
+  if constexpr (kQByTma) {
+    // The last epilogue's prefetch with no piece after it (the part's last sequence had no blocks here):
+    // shared memory must outlive its writes too.
+    if (tid == 0 && smem.q_batch >= 0) FullBarrier::wait(&smem.q_full, q_phase);
+  }
 }
 
 }  // namespace flash_mla::sm90::tile_pairs

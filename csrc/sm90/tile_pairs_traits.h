@@ -47,6 +47,8 @@ struct KernelTraits : TileLayouts<Element_> {
     SharedPieceWalk walk;             // the walk over the pieces between pieces (PieceSource<true>)
     alignas(8) uint64_t kv_full[kStages][2];  // a stage half's TMA bytes have landed
     alignas(8) uint64_t q_full;               // Q's TMA bytes have landed (kernels that load Q by TMA)
+    int q_batch;     // the sequence whose Q a piece's epilogue has prefetched into q (-1: none); thread 0's
+    int end_batch;   // the part's last sequence (its metadata row), for the prefetch
     // The hand-offs between the warpgroups, each completing once a pair: warpgroup 0's even tile is
     // ready (its maxima, scale_even and P), warpgroup 1's odd one is (scale_odd, P(odd)).
     alignas(8) uint64_t even_ready;
