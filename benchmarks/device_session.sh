@@ -2,7 +2,7 @@
 # One device call: build every target, run the GPU test modules (forward-compat for the older
 # variants), then the benchmark grid beside the peers. Prints a short table last.
 #   STEPS="build test bench" bash benchmarks/device_session.sh
-# Steps: build test artifacts sanitize repro scripts spread bench profile ncu hotspots ab abi (see each block's comment;
+# Steps: build test artifacts sanitize repro scripts spread bench profile ncu hotspots ab abi abncu (see each block's comment;
 # knobs are the environment variables each block reads, e.g. TEST_MODULES, VARIANTS, PEERS, AB_DIR).
 # SITE_FIRST=/tmp/abi/site_new puts a build of an earlier abi step ahead of everything on PYTHONPATH (e.g. for ncu).
 # Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
@@ -186,4 +186,22 @@ if step abi; then  # interleaved A/B: the tree and each AB_DIR entry (a folder o
   done
   python3 benchmarks/ab_table.py "/tmp/abi/{name}.{i}.json" ${AB_REPEAT:-3} $names
   cp /tmp/abi/*.json "$OUT/" 2>/dev/null; tar -czf "$OUT/abi_json.tgz" -C /tmp/abi $(cd /tmp/abi && ls *.json) && rm -f "$OUT"/*.json
+fi
+if step abncu; then  # the abi step's builds (AB_REPEAT=0: built only) and upstream, kernel durations under ncu's locked
+  # clocks: per round, one ncu run a build, 3 launches of each of NCU_AB_CONFIGS (profile_kernels.py --launch-only).
+  # Sharper than the benchmark's A/B for small changes (benchmarks/ncu_ab_table.py). NCU_AB_PEER="" leaves upstream out.
+  configs=${NCU_AB_CONFIGS:-4096:16:1,4096:64:2,4096:128:1,4096:128:2,8192:128:2}
+  peer=${NCU_AB_PEER-upstream_${DTYPE:-bf16}}
+  names=$(cd /tmp/abi && ls -d site_* | sed 's/^site_//' | sort | awk '$0=="new"{print; next} {rest=rest" "$0} END{print rest}' | xargs)
+  repo=$PWD
+  for i in $(seq ${NCU_AB_ROUNDS:-2}); do
+    for name in $names ${peer:+peer}; do
+      if [ $name = peer ]; then kernel=regex:splitkv; site=""; args="--peer $peer --peers-dir $repo/.peers"
+      else kernel=regex:splitkv_decode_kernel; site=/tmp/abi/site_$name:; args=""; fi
+      (cd /tmp && PYTHONPATH=$site$PYTHONPATH timeout ${NCU_TIMEOUT:-240} ncu --kernel-name $kernel --metrics gpu__time_duration.sum \
+        --csv python3 "$repo/benchmarks/profile_kernels.py" --configs $configs --launch-only ${NCU_AB_ARGS:-} $args \
+        > "$OUT/ncu_ab_${name}_$i.csv" 2>&1) || echo "abncu: $name round $i failed: $(tail -2 "$OUT/ncu_ab_${name}_$i.csv")"
+    done
+  done
+  python3 benchmarks/ncu_ab_table.py "$OUT/ncu_ab_{name}_{i}.csv" ${NCU_AB_ROUNDS:-2} $configs $names ${peer:+peer}
 fi

@@ -131,7 +131,13 @@ struct SharedPieceWalk {
 // in shared memory between pieces, for a tile loop with no registers to spare for state it needs only at
 // piece boundaries; it costs two CTA barriers a piece. Either way `finished(piece)` is the piece for the
 // epilogue: the same registers, or read again from shared memory after the loop.
-template <bool kInSharedMemory>
+// PieceSource<true, kOneBarrier = true> costs one barrier a piece: the leader walks on as soon as it is done
+// with the last piece, without waiting for the others. A kernel may use it where
+//   - every thread takes its copy of finished() before a CTA barrier that ends the piece for the leader too
+//     (the leader may overwrite the shared piece right after that barrier), and
+//   - nothing else of shared memory that the next piece's start touches is still in use by then, unless
+//     that start waits for it itself.
+template <bool kInSharedMemory, bool kOneBarrier = false>
 class PieceSource;
 
 template <>
@@ -146,25 +152,36 @@ class PieceSource<false> {
   WorkPieceWalker walker_;
 };
 
-template <>
-class PieceSource<true> {
+template <bool kOneBarrier>
+class PieceSource<true, kOneBarrier> {
  public:
   __device__ __forceinline__ PieceSource(const DecodeParams& params, int part, SharedPieceWalk* walk, int tid)
       : params_(params), part_(part), walk_(walk), leader_(tid == 0) {
     if (leader_) walk_->state = WorkPieceWalker(params, part).state();
   }
   __device__ __forceinline__ bool next(WorkPiece& piece) {
-    __syncthreads();  // the walk's state is written; every thread is done with the last piece
+    return next(piece, [](const WorkPiece&) {});
+  }
+  // The same, and the leader calls leader_start(piece) with each piece before the other threads see it:
+  // work such as issuing its first loads then needs no barrier of its own.
+  template <typename LeaderStart>
+  __device__ __forceinline__ bool next(WorkPiece& piece, const LeaderStart& leader_start) {
+    if constexpr (!kOneBarrier) __syncthreads();  // every thread is done with the last piece
     if (leader_) {
       WorkPieceWalker walker(params_, part_, walk_->state);
-      walk_->has_piece = walker.next(walk_->piece);
+      WorkPiece next_piece;
+      const bool has_piece = walker.next(next_piece);
+      walk_->has_piece = has_piece;
+      walk_->piece = next_piece;
       walk_->state = walker.state();
+      if (has_piece) leader_start(next_piece);
     }
     __syncthreads();
     if (!walk_->has_piece) return false;
     piece = walk_->piece;
     return true;
   }
+  // kOneBarrier: valid until the kernel's next CTA barrier (see above); take a copy.
   __device__ __forceinline__ const WorkPiece& finished(const WorkPiece&) const { return walk_->piece; }
 
  private:

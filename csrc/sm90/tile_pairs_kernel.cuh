@@ -191,6 +191,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     if constexpr (kQByTma) {
       FullBarrier::init(&smem.q_full, 1);
       smem.q_batch = -1;
+      smem.q_loads = 0;
       smem.end_batch = meta.end_batch;
     }
     cutlass::arch::ClusterBarrier::init(&smem.even_ready, 128);  // the hand-offs: one warpgroup's threads arrive
@@ -312,10 +313,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
 
   int full_phase = 0;  // phase of this warpgroup's stage's full barriers (warpgroup w waits on stage w only)
   int hand_off_phase = 0;  // phase of even_ready and odd_ready (both complete once a pair)
-  int q_phase = 0;         // phase of q_full (kQByTma)
   // Q of sequence `batch` (this CTA's m_block and KV head) into sQ by TMA: 9 boxes of 64 rows x 64 columns on
-  // q_full. Thread 0 only.
+  // q_full. Thread 0 only; smem.q_loads counts them, so every thread waits for the latest with parity
+  // (q_loads - 1) & 1.
   auto issue_q_tma = [&](int batch) {
+    ++smem.q_loads;
     const int s_idx = row_base / params.heads_per_kv;
     const int head = row_base - s_idx * params.heads_per_kv;
     FullBarrier::arrive_and_expect_tx(&smem.q_full, kBlockM * kHeadDimQK * sizeof(Element));
@@ -328,10 +330,27 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   float row_sum[2];
   // The walk waits in shared memory between pieces: near the register limit (249 a thread with the walk in
   // registers, 242 without), state needed only at piece boundaries has no place in the tile loop (runs 124
-  // and 126-127: the sm8x m64 tiles ran 9-18% faster for it, this kernel 0.7%).
-  PieceSource<true> pieces(params, blockIdx.z, &smem.walk, tid);
+  // and 126-127: the sm8x m64 tiles ran 9-18% faster for it, this kernel 0.7%). One CTA barrier a piece: thread
+  // 0, the walk's leader, walks on from its own epilogue, where the others have taken their copy of the
+  // finished piece before the epilogue's barrier, and every later step of its epilogue and of the next piece's
+  // start only touches what that barrier (Q, the row maxima and sums) or the walk's barrier (the stages: each
+  // thread waits for its O copies' reads first) has freed.
+  PieceSource<true, true> pieces(params, blockIdx.z, &smem.walk, tid);
+  // The leader issues a piece's Q before the other threads see the piece, where Q comes by TMA and the last
+  // epilogue did not prefetch it: every thread is past its last S (the epilogue's barrier).
+  auto load_q_early = [&](const WorkPiece& next) {
+    if constexpr (kQByTma) {
+      // A wrong prefetch (not expected: without deterministic chunks a part holds one piece a sequence,
+      // and the epilogue guesses the next sequence) must land before Q's buffer is loaded again.
+      const int prefetched = smem.q_batch;
+      if (next.first_of_sequence && prefetched != next.batch_idx) {
+        if (prefetched >= 0) FullBarrier::wait(&smem.q_full, (smem.q_loads - 1) & 1);
+        issue_q_tma(next.batch_idx);
+      }
+    }
+  };
   WorkPiece piece;
-  while (pieces.next(piece)) {
+  while (pieces.next(piece, load_q_early)) {
     const int* block_table = params.block_table + piece.batch_idx * params.block_table_batch_stride;
     const int num_tiles = piece.num_tiles(kBlockN);
     // Visible tokens of a row: [0, limit), causal rows seeing up to seqlen - s_q + s. Every row sees
@@ -340,10 +359,15 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     auto tile_begin = [&](int tile) { return piece.token_begin + tile * kBlockN; };
     auto tile_end = [&](int tile) { return min(tile_begin(tile) + kBlockN, piece.token_end); };
 
-    common::bulk_store_wait_read();  // the previous piece's O has left the stages (store_rows_bulk)
-    detail::sync_all(detail::kPieceSync);  // the previous piece is done with Q, the stages, P and the rows
-    if (tid < kBlockM) smem.row_max[tid] = -INFINITY;
-    if (wg_tid == 0) {  // the first two tiles: warpgroup 0 loads their left halves, warpgroup 1 the right
+    // The running maxima: each warp of warpgroup 0 resets its own rows, which it reads first (the even
+    // tiles' softmax); warpgroup 1 reads them after the even_ready hand-off, the epilogue after a barrier.
+    if (warpgroup == 0 && lane % 4 == 0) smem.row_max[row_local[0]] = smem.row_max[row_local[1]] = -INFINITY;
+    __syncwarp();
+    // The first two tiles: warpgroup 0 loads their left halves, warpgroup 1 the right. The stages are free:
+    // every thread waited for its O copies' reads (bulk_store_wait_read, a piece's last step) before the
+    // walk's barrier. (Thread 0 issuing both halves before that barrier, with the page ids read there, was
+    // 0.3-1.7% slower under ncu: 247 registers, run 148.)
+    if (wg_tid == 0) {
 #pragma unroll
       for (int t = 0; t < 2; ++t) {
         if (t < num_tiles) {
@@ -358,27 +382,15 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       }
     }
     if (piece.first_of_sequence) {
-      // Q rows -> shared memory (rows past rows_per_kv zero-filled).
-      if constexpr (kQByTma) {  // S(0) waits on q_full, below
-        // The last piece's epilogue prefetched the next sequence's Q; a wrong guess (not expected: without
-        // deterministic chunks a part holds one piece a sequence) is waited for and loaded again.
-        const int prefetched = smem.q_batch;
-        if (prefetched >= 0 && prefetched != piece.batch_idx) {
-          FullBarrier::wait(&smem.q_full, q_phase);
-          q_phase ^= 1;
-        }
-        if (prefetched != piece.batch_idx && tid == 0) issue_q_tma(piece.batch_idx);
-      } else {  // 64 x 72 chunks of 16 bytes
+      if constexpr (kQByTma) {
+        FullBarrier::wait(&smem.q_full, (smem.q_loads - 1) & 1);
+      } else {  // Q rows -> shared memory (rows past rows_per_kv zero-filled), 64 x 72 chunks of 16 bytes
         common::copy_q_async<Element, kBlockM, Traits::kThreads>(params, piece, kv_head, row_base, tid, sQ);
         cute::cp_async_fence();
         cute::cp_async_wait<0>();
         cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> wgmma (async proxy) reads
+        detail::sync_all(detail::kPieceSync);
       }
-    }
-    detail::sync_all(detail::kPieceSync);  // the row maxima are set (and Q, unless kQByTma)
-    if (kQByTma && piece.first_of_sequence) {
-      FullBarrier::wait(&smem.q_full, q_phase);
-      q_phase ^= 1;
     }
 
     clear(o_acc);
@@ -582,8 +594,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       row_sum[r] += __shfl_xor_sync(0xffffffff, row_sum[r], 2);
       if (lane % 4 == 0) smem.row_sum[warpgroup][row_local[r]] = row_sum[r];
     }
+    const WorkPiece done = pieces.finished(piece);  // read again from shared memory, before the leader walks on
     detail::sync_all(detail::kPieceSync);
-    const WorkPiece& done = pieces.finished(piece);  // read again from shared memory
     if constexpr (kQByTma) {
       // Both warpgroups are past their last S: Q's buffer is free, and the next sequence's Q can come now.
       // Without deterministic chunks the part's next piece is the next sequence's, if it has one.
@@ -607,12 +619,12 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         params, done, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup, col_in_quad,
         warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse, reinterpret_cast<char*>(smem.kv[warpgroup]), wg_tid,
         detail::kWarpgroupSync + warpgroup);
+    common::bulk_store_wait_read();  // O has left the stages before the next piece's first loads
   }
-  common::bulk_store_wait_read();  // shared memory must outlive the copies' reads
   if constexpr (kQByTma) {
     // The last epilogue's prefetch with no piece after it (the part's last sequence had no blocks here):
-    // shared memory must outlive its writes too.
-    if (tid == 0 && smem.q_batch >= 0) FullBarrier::wait(&smem.q_full, q_phase);
+    // shared memory must outlive its writes.
+    if (tid == 0 && smem.q_batch >= 0) FullBarrier::wait(&smem.q_full, (smem.q_loads - 1) & 1);
   }
 }
 

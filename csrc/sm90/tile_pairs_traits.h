@@ -48,6 +48,7 @@ struct KernelTraits : TileLayouts<Element_> {
     alignas(8) uint64_t kv_full[kStages][2];  // a stage half's TMA bytes have landed
     alignas(8) uint64_t q_full;               // Q's TMA bytes have landed (kernels that load Q by TMA)
     int q_batch;     // the sequence whose Q a piece's epilogue has prefetched into q (-1: none); thread 0's
+    int q_loads;     // Q's TMA loads issued so far (thread 0's): the latest completes q_full's phase q_loads - 1
     int end_batch;   // the part's last sequence (its metadata row), for the prefetch
     // The hand-offs between the warpgroups, each completing once a pair: warpgroup 0's even tile is
     // ready (its maxima, scale_even and P), warpgroup 1's odd one is (scale_odd, P(odd)).
