@@ -366,7 +366,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     // The first two tiles: warpgroup 0 loads their left halves, warpgroup 1 the right. The stages are free:
     // every thread waited for its O copies' reads (bulk_store_wait_read, a piece's last step) before the
     // walk's barrier. (Thread 0 issuing both halves before that barrier, with the page ids read there, was
-    // 0.3-1.7% slower under ncu: 247 registers, run 148.)
+    // 0.3-1.7% slower under ncu: 247 registers, run 149.)
     if (wg_tid == 0) {
 #pragma unroll
       for (int t = 0; t < 2; ++t) {
