@@ -356,12 +356,13 @@ def test_metadata_reuse_across_layers(variant):
 
 
 @pytest.mark.gpu
-def test_deterministic_mode_is_batch_invariant(variant):
+@pytest.mark.parametrize("h_q", [16, 128])  # sm90: the column split, then the tile pairs (pieces reuse Q)
+def test_deterministic_mode_is_batch_invariant(variant, h_q):
     """With deterministic=True a sequence's output is bitwise the same whatever its neighbours."""
-    target = DecodeCase(1, 9000, 16, 1, seed=11)
+    target = DecodeCase(1, 9000, h_q, 1, seed=11)
     inputs = make_inputs(target, "cuda")
     alone, _ = run_decode(inputs, deterministic=True)
-    crowd = make_inputs(DecodeCase(40, 3000, 16, 1, varlen=True, seed=12), "cuda")
+    crowd = make_inputs(DecodeCase(40, 3000, h_q, 1, varlen=True, seed=12), "cuda")
     # Put the target sequence first in a bigger batch that shares its cache.
     q = torch.cat([inputs.q, crowd.q])
     offset = inputs.k_cache.shape[0]
