@@ -190,19 +190,23 @@ fi
 if step abncu; then  # the abi step's builds (AB_REPEAT=0: built only) and upstream, kernel durations under ncu's locked
   # clocks: per round, one ncu run a build, 3 launches of each of NCU_AB_CONFIGS (profile_kernels.py --launch-only).
   # Sharper than the benchmark's A/B for small changes (benchmarks/ncu_ab_table.py). NCU_AB_PEER="" leaves upstream out;
-  # NCU_AB_ARGS="--varlen" times the varlen rows; NCU_AB_CLOCK=none leaves the clocks to the card (run 153).
+  # NCU_AB_ARGS="--varlen" times the varlen rows; NCU_AB_CLOCK=none leaves the clocks to the card (run 153);
+  # NCU_AB_WITH_COMBINE=1 times each call's split combine too (each kernel flushed and alone) and sums the two.
   configs=${NCU_AB_CONFIGS:-4096:16:1,4096:64:2,4096:128:1,4096:128:2,8192:128:2}
   peer=${NCU_AB_PEER-upstream_${DTYPE:-bf16}}
   names=$(cd /tmp/abi && ls -d site_* | sed 's/^site_//' | sort | awk '$0=="new"{print; next} {rest=rest" "$0} END{print rest}' | xargs)
+  ours=splitkv_decode_kernel; theirs=splitkv; per_call=1
+  [ "${NCU_AB_WITH_COMBINE:-0}" = 1 ] && ours="$ours|combine_splits_kernel" && theirs="$theirs|combine" && per_call=2
   repo=$PWD
   for i in $(seq ${NCU_AB_ROUNDS:-2}); do
     for name in $names ${peer:+peer}; do
-      if [ $name = peer ]; then kernel=regex:splitkv; site=""; args="--peer $peer --peers-dir $repo/.peers"
-      else kernel=regex:splitkv_decode_kernel; site=/tmp/abi/site_$name:; args=""; fi
-      (cd /tmp && PYTHONPATH=$site$PYTHONPATH timeout ${NCU_TIMEOUT:-240} ncu --clock-control ${NCU_AB_CLOCK:-base} --kernel-name $kernel --metrics gpu__time_duration.sum \
+      if [ $name = peer ]; then kernel="regex:$theirs"; site=""; args="--peer $peer --peers-dir $repo/.peers"
+      else kernel="regex:$ours"; site=/tmp/abi/site_$name:; args=""; fi
+      (cd /tmp && PYTHONPATH=$site$PYTHONPATH timeout ${NCU_TIMEOUT:-240} ncu --clock-control ${NCU_AB_CLOCK:-base} --kernel-name "$kernel" --metrics gpu__time_duration.sum \
         --csv python3 "$repo/benchmarks/profile_kernels.py" --configs $configs --launch-only ${NCU_AB_ARGS:-} $args \
         > "$OUT/ncu_ab_${name}_$i.csv" 2>&1) || echo "abncu: $name round $i failed: $(tail -2 "$OUT/ncu_ab_${name}_$i.csv")"
     done
   done
-  python3 benchmarks/ncu_ab_table.py "$OUT/ncu_ab_{name}_{i}.csv" ${NCU_AB_ROUNDS:-2} $configs $names ${peer:+peer}
+  python3 benchmarks/ncu_ab_table.py "$OUT/ncu_ab_{name}_{i}.csv" ${NCU_AB_ROUNDS:-2} $configs $names ${peer:+peer} \
+    --per-call $per_call
 fi

@@ -3,10 +3,13 @@ Compute (clocks locked, caches flushed before each launch), from `ncu --csv --me
 output, and the tree's time over each other build's.
 
     python benchmarks/ncu_ab_table.py "/tmp/out/ncu_ab_{name}_{i}.csv" 2 4096:16:1,4096:128:2 new main [upstream]
+        [--per-call 2]
 
 The pattern names one ncu run's output by build (`{name}`) and round (`{i}`, 1..ROUNDS); every run timed the
 same launches of each config in turn (profile_kernels.py --launch-only: 3 a config), so the i-th third of a
-run's durations belongs to the i-th config. The first build is the tree. Under locked clocks a build's
+run's durations belongs to the i-th config. With --per-call N each N consecutive launches are one call's
+kernels (the decode kernel and the split combine: `NCU_AB_WITH_COMBINE=1`) and are summed first. The first
+build is the tree. Under locked clocks a build's
 launches of one config spread by ~1% (runs 148-149), against 15-30% between processes in the benchmark on a
 noisy device: this is the A/B for changes worth a few tenths of a percent.
 """
@@ -27,7 +30,7 @@ def durations_us(lines: list[str]) -> list[float]:
             for r in rows if r.get("Metric Name") == "gpu__time_duration.sum"]
 
 
-def per_config(pattern: str, rounds: int, name: str, configs: list[str]) -> dict[str, list[float]]:
+def per_config(pattern: str, rounds: int, name: str, configs: list[str], per_call: int = 1) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {c: [] for c in configs}
     for i in range(1, rounds + 1):
         try:
@@ -35,16 +38,19 @@ def per_config(pattern: str, rounds: int, name: str, configs: list[str]) -> dict
                 values = durations_us(f.readlines())
         except FileNotFoundError:
             continue
+        if len(values) % per_call:
+            raise ValueError(f"{pattern.format(name=name, i=i)}: {len(values)} launches, not calls of {per_call}")
+        values = [sum(values[k:k + per_call]) for k in range(0, len(values), per_call)]
         if len(values) % len(configs):
-            raise ValueError(f"{pattern.format(name=name, i=i)}: {len(values)} launches for {len(configs)} configs")
+            raise ValueError(f"{pattern.format(name=name, i=i)}: {len(values)} calls for {len(configs)} configs")
         per = len(values) // len(configs)
         for k, config in enumerate(configs):
             times[config] += values[k * per:(k + 1) * per]
     return times
 
 
-def table(pattern: str, rounds: int, configs: list[str], names: list[str]) -> list[str]:
-    times = {n: per_config(pattern, rounds, n, configs) for n in names}
+def table(pattern: str, rounds: int, configs: list[str], names: list[str], per_call: int = 1) -> list[str]:
+    times = {n: per_config(pattern, rounds, n, configs, per_call) for n in names}
     med = {n: {c: statistics.median(v) for c, v in t.items() if v} for n, t in times.items()}
     lines = ["config      " + "".join(f"{n[:12]:>22}" for n in names) + "   us: median [min-max]"]
     for c in configs:
@@ -59,12 +65,17 @@ def table(pattern: str, rounds: int, configs: list[str], names: list[str]) -> li
 
 
 def main(argv: list[str]) -> int:
+    per_call = 1
+    if "--per-call" in argv:
+        at = argv.index("--per-call")
+        per_call = int(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
     if len(argv) < 5:
         usage = next(line.strip() for line in __doc__.splitlines() if "python benchmarks/" in line)
         print(f"usage: {usage}", file=sys.stderr)
         return 2
     pattern, rounds, configs, names = argv[1], int(argv[2]), argv[3].split(","), argv[4:]
-    print("\n".join(table(pattern, rounds, configs, names)))
+    print("\n".join(table(pattern, rounds, configs, names, per_call)))
     return 0
 
 

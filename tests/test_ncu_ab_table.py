@@ -34,8 +34,18 @@ def test_medians_per_config_and_ratios(tmp_path):
 
 def test_launch_count_must_split_evenly(tmp_path):
     write_run(tmp_path, "new", 1, [1, 2, 3, 4, 5])
-    with pytest.raises(ValueError, match="5 launches for 2 configs"):
+    with pytest.raises(ValueError, match="5 calls for 2 configs"):
         ncu_ab_table.table(str(tmp_path / "ncu_{name}_{i}.csv"), 1, ["a", "b"], ["new"])
+    with pytest.raises(ValueError, match="5 launches, not calls of 2"):
+        ncu_ab_table.table(str(tmp_path / "ncu_{name}_{i}.csv"), 1, ["a"], ["new"], per_call=2)
+
+
+def test_kernels_of_a_call_summed(tmp_path, capsys):
+    # decode, combine per call; two calls of one config
+    write_run(tmp_path, "new", 1, [100_000, 5_000, 102_000, 5_000])
+    pattern = str(tmp_path / "ncu_{name}_{i}.csv")
+    assert ncu_ab_table.main(["ncu_ab_table.py", pattern, "1", "a", "new", "--per-call", "2"]) == 0
+    assert "106.0 [105.0-107.0]" in capsys.readouterr().out
 
 
 def test_usage(capsys):
