@@ -6,12 +6,12 @@ output, and the tree's time over each other build's.
         [--per-call 2]
 
 The pattern names one ncu run's output by build (`{name}`) and round (`{i}`, 1..ROUNDS); every run timed the
-same launches of each config in turn (profile_kernels.py --launch-only: 3 a config), so the i-th third of a
-run's durations belongs to the i-th config. With --per-call N each N consecutive launches are one call's
-kernels (the decode kernel and the split combine: `NCU_AB_WITH_COMBINE=1`) and are summed first. The first
-build is the tree. Under locked clocks a build's
-launches of one config spread by ~1% (runs 148-149), against 15-30% between processes in the benchmark on a
-noisy device: this is the A/B for changes worth a few tenths of a percent.
+same calls of each config in turn (profile_kernels.py --launch-only: 3 a config), so the k-th share of a run's
+durations belongs to the k-th config. With --per-call N each N consecutive launches are one call's kernels
+(the decode kernel and the split combine: `NCU_AB_WITH_COMBINE=1`), summed first. The first build is the
+tree. Under locked clocks a build's launches of one config spread by ~1% (runs 148-149), against 15-30%
+between processes in the benchmark on a noisy device: this is the A/B for changes of a few tenths of a
+percent.
 """
 
 from __future__ import annotations
