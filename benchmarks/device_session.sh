@@ -191,12 +191,12 @@ if step abncu; then  # the abi step's builds (AB_REPEAT=0: built only) and upstr
   # clocks: per round, one ncu run a build, 3 launches of each of NCU_AB_CONFIGS (profile_kernels.py --launch-only).
   # Sharper than the benchmark's A/B for small changes (benchmarks/ncu_ab_table.py). NCU_AB_PEER="" leaves upstream out;
   # NCU_AB_ARGS="--varlen" times the varlen rows; NCU_AB_CLOCK=none leaves the clocks to the card (run 153);
-  # NCU_AB_WITH_COMBINE=1 times each call's split combine too (each kernel flushed and alone) and sums the two.
+  # NCU_AB_WITH_COMBINE=1 times each call's split combine too (each kernel flushed and alone), added to its call's.
   configs=${NCU_AB_CONFIGS:-4096:16:1,4096:64:2,4096:128:1,4096:128:2,8192:128:2}
   peer=${NCU_AB_PEER-upstream_${DTYPE:-bf16}}
   names=$(cd /tmp/abi && ls -d site_* | sed 's/^site_//' | sort | awk '$0=="new"{print; next} {rest=rest" "$0} END{print rest}' | xargs)
-  ours=splitkv_decode_kernel; theirs=splitkv; per_call=1
-  [ "${NCU_AB_WITH_COMBINE:-0}" = 1 ] && ours="$ours|combine_splits_kernel" && theirs="$theirs|combine" && per_call=2
+  ours=splitkv_decode_kernel; theirs=splitkv; fold=""
+  [ "${NCU_AB_WITH_COMBINE:-0}" = 1 ] && ours="$ours|combine_splits_kernel" && theirs="$theirs|combine" && fold=--fold-combine
   repo=$PWD
   for i in $(seq ${NCU_AB_ROUNDS:-2}); do
     for name in $names ${peer:+peer}; do
@@ -207,6 +207,5 @@ if step abncu; then  # the abi step's builds (AB_REPEAT=0: built only) and upstr
         > "$OUT/ncu_ab_${name}_$i.csv" 2>&1) || echo "abncu: $name round $i failed: $(tail -2 "$OUT/ncu_ab_${name}_$i.csv")"
     done
   done
-  python3 benchmarks/ncu_ab_table.py "$OUT/ncu_ab_{name}_{i}.csv" ${NCU_AB_ROUNDS:-2} $configs $names ${peer:+peer} \
-    --per-call $per_call
+  python3 benchmarks/ncu_ab_table.py "$OUT/ncu_ab_{name}_{i}.csv" ${NCU_AB_ROUNDS:-2} $configs $names ${peer:+peer} $fold
 fi

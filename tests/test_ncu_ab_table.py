@@ -14,9 +14,11 @@ HEADER = ('"ID","Process ID","Process Name","Host Name","Kernel Name","Context",
 
 
 def write_run(folder: Path, name: str, i: int, values: list, unit: str = "ns") -> None:
+    """values: durations, or (kernel name, duration) pairs."""
     lines = ["==PROF== Connected to process 1\n", "NVIDIA H100 80GB HBM3, variant native\n", HEADER]
     for k, v in enumerate(values):
-        lines.append(f'"{k}","1","python3","h","kernel","1","7","(256, 1, 1)","(2, 1, 66)","0","9.0",'
+        kernel, v = v if isinstance(v, tuple) else ("splitkv_decode_kernel", v)
+        lines.append(f'"{k}","1","python3","h","{kernel}","1","7","(256, 1, 1)","(2, 1, 66)","0","9.0",'
                      f'"Command line profiler metrics","gpu__time_duration.sum","{unit}","{v:,}"\n')
     (folder / f"ncu_{name}_{i}.csv").write_text("".join(lines))
 
@@ -36,16 +38,17 @@ def test_launch_count_must_split_evenly(tmp_path):
     write_run(tmp_path, "new", 1, [1, 2, 3, 4, 5])
     with pytest.raises(ValueError, match="5 calls for 2 configs"):
         ncu_ab_table.table(str(tmp_path / "ncu_{name}_{i}.csv"), 1, ["a", "b"], ["new"])
-    with pytest.raises(ValueError, match="5 launches, not calls of 2"):
-        ncu_ab_table.table(str(tmp_path / "ncu_{name}_{i}.csv"), 1, ["a"], ["new"], per_call=2)
 
 
-def test_kernels_of_a_call_summed(tmp_path, capsys):
-    # decode, combine per call; two calls of one config
-    write_run(tmp_path, "new", 1, [100_000, 5_000, 102_000, 5_000])
+def test_combine_folded_into_its_call(tmp_path, capsys):
+    # main: decode and combine a call; the tree: no combine kernel
+    combine = "void flash_mla::combine_splits_kernel<__nv_bfloat16>(DecodeParams)"
+    write_run(tmp_path, "main", 1, [100_000, (combine, 5_000), 102_000, (combine, 5_000)])
+    write_run(tmp_path, "new", 1, [103_000, 103_000])
     pattern = str(tmp_path / "ncu_{name}_{i}.csv")
-    assert ncu_ab_table.main(["ncu_ab_table.py", pattern, "1", "a", "new", "--per-call", "2"]) == 0
-    assert "106.0 [105.0-107.0]" in capsys.readouterr().out
+    assert ncu_ab_table.main(["ncu_ab_table.py", pattern, "1", "a", "new", "main", "--fold-combine"]) == 0
+    out = capsys.readouterr().out
+    assert "106.0 [105.0-107.0]" in out and "new/main: 0.9717" in out  # 103 / 106
 
 
 def test_usage(capsys):
