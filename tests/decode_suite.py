@@ -342,9 +342,12 @@ def test_sched_meta_object_api(variant, dtype):
 def test_scheduler_metadata_matches_reference(variant, deterministic):
     """The device's scheduler (csrc/smxx/scheduler_metadata.cu) against its Python mirror: zero lengths,
     short and long sequences, 128 query rows (two or more m_blocks, so fewer parts than SMs)."""
-    from scheduler_reference import schedule
+    from scheduler_reference import SCHEDULE_BLOCK_TOKENS, schedule
 
     import flash_mla
+    from flash_mla import interface, ops
+
+    assert ops.SCHEDULE_BLOCK_TOKENS == SCHEDULE_BLOCK_TOKENS  # the mirror's block is the library's
 
     gen = torch.Generator().manual_seed(41 + deterministic)
     lengths = torch.randint(0, 20000, (150,), generator=gen)
@@ -353,7 +356,7 @@ def test_scheduler_metadata_matches_reference(variant, deterministic):
     cache_seqlens = lengths.to(torch.int32).cuda()
     meta, splits = flash_mla.get_mla_metadata(cache_seqlens, 128, 1, deterministic=deterministic)
     metadata = meta.tile_scheduler_metadata if deterministic else meta
-    rows, prefix = schedule(lengths.tolist(), metadata.shape[0], chunk_blocks=4096 // 64 if deterministic else 0)
+    rows, prefix = schedule(lengths.tolist(), metadata.shape[0], chunk_blocks=interface._chunk_blocks(deterministic))
     expected = [[r.begin_batch, r.begin_block, r.end_batch, r.end_block, r.begin_split] for r in rows]
     assert metadata[:, :5].tolist() == expected
     assert splits.tolist() == prefix

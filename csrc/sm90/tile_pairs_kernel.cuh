@@ -31,7 +31,8 @@
 // than cp.async, benchmarks/NOTES.md run 139; issued for the next sequence in the epilogue, as soon as both
 // warpgroups are past their last S: 0.2-1.3% on the 4096 rows, run 147), else by every thread's cp.async at
 // the piece's start. V's rows past a piece's end are zeroed before P V (the TMA copies whole pages, and NaN
-// stored past a sequence's length must not meet a zero weight); K's are masked in S. Page ids past a sequence's last page are never read.
+// stored past a sequence's length must not meet a zero weight); K's are masked in S. Page ids past a
+// sequence's last page are never read.
 // The epilogue stages each warpgroup's O in its own stage and hands it to the TMA unit a row at a time
 // (common::store_rows_bulk), so the warps go on to the next piece while it is written.
 // The KV copies are marked evict-first: 2-4% faster on these rows (4-5% slower on the 16-row ones, which
