@@ -192,17 +192,27 @@ if step abncu; then  # the abi step's builds (AB_REPEAT=0: built only) and upstr
   # Sharper than the benchmark's A/B for small changes (benchmarks/ncu_ab_table.py). NCU_AB_PEER="" leaves upstream out;
   # NCU_AB_ARGS="--varlen" times the varlen rows; NCU_AB_CLOCK=none leaves the clocks to the card (run 153);
   # NCU_AB_WITH_COMBINE=1 times each call's split combine too (each kernel flushed and alone), added to its call's.
+  # NCU_AB_ENVS="FLASH_MLA_SCHEDULE_FIXED_COST=4 FLASH_MLA_SCHEDULE_FIXED_COST=6" compares environment settings on
+  # one build instead (the build step's, or SITE_FIRST's), as env1, env2, ...
   configs=${NCU_AB_CONFIGS:-4096:16:1,4096:64:2,4096:128:1,4096:128:2,8192:128:2}
   peer=${NCU_AB_PEER-upstream_${DTYPE:-bf16}}
-  names=$(cd /tmp/abi && ls -d site_* | sed 's/^site_//' | sort | awk '$0=="new"{print; next} {rest=rest" "$0} END{print rest}' | xargs)
+  envs=(${NCU_AB_ENVS:-})
+  if [ ${#envs[@]} -gt 0 ]; then
+    names=$(seq -f 'env%g' ${#envs[@]} | xargs)
+    for k in "${!envs[@]}"; do echo "  env$((k + 1)): ${envs[$k]}"; done
+  else
+    names=$(cd /tmp/abi && ls -d site_* | sed 's/^site_//' | sort | awk '$0=="new"{print; next} {rest=rest" "$0} END{print rest}' | xargs)
+  fi
   ours=splitkv_decode_kernel; theirs=splitkv; fold=""
   [ "${NCU_AB_WITH_COMBINE:-0}" = 1 ] && ours="$ours|combine_splits_kernel" && theirs="$theirs|combine" && fold=--fold-combine
   repo=$PWD
   for i in $(seq ${NCU_AB_ROUNDS:-2}); do
     for name in $names ${peer:+peer}; do
+      setting=""
       if [ $name = peer ]; then kernel="regex:$theirs"; site=""; args="--peer $peer --peers-dir $repo/.peers"
+      elif [[ $name == env* ]]; then kernel="regex:$ours"; site=""; args=""; setting=${envs[$(( ${name#env} - 1 ))]}
       else kernel="regex:$ours"; site=/tmp/abi/site_$name:; args=""; fi
-      (cd /tmp && PYTHONPATH=$site$PYTHONPATH timeout ${NCU_TIMEOUT:-240} ncu --clock-control ${NCU_AB_CLOCK:-base} --kernel-name "$kernel" --metrics gpu__time_duration.sum \
+      (cd /tmp && export $setting PYTHONPATH=$site$PYTHONPATH && timeout ${NCU_TIMEOUT:-240} ncu --clock-control ${NCU_AB_CLOCK:-base} --kernel-name "$kernel" --metrics gpu__time_duration.sum \
         --csv python3 "$repo/benchmarks/profile_kernels.py" --configs $configs --launch-only ${NCU_AB_ARGS:-} $args \
         > "$OUT/ncu_ab_${name}_$i.csv" 2>&1) || echo "abncu: $name round $i failed: $(tail -2 "$OUT/ncu_ab_${name}_$i.csv")"
     done

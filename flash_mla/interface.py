@@ -29,6 +29,7 @@ MAX_HEADS_Q = 128
 PAGE_BLOCK_SIZES = (16, 32, 64)
 DETERMINISTIC_ENV = "FLASH_MLA_DETERMINISTIC"
 DEBUG_CHECKS_ENV = "FLASH_MLA_DEBUG_CHECKS"
+SCHEDULE_FIXED_COST_ENV = "FLASH_MLA_SCHEDULE_FIXED_COST"
 # Deterministic mode: split boundaries at every 4096 tokens of a sequence, whatever else is in the
 # batch, so a sequence's result does not depend on its neighbours.
 DETERMINISTIC_CHUNK_TOKENS = 4096
@@ -65,6 +66,21 @@ def _not_supported(**kwargs) -> None:
             raise NotImplementedError(f"flash_mla: {name} is not supported yet (dense bf16/fp16 decode only)")
 
 
+def schedule_fixed_cost_blocks(plan: ops.LaunchPlan) -> int:
+    """What the scheduler counts a sequence beyond its KV blocks (in 64-token blocks): the kernel's own
+    (its launch plan), or FLASH_MLA_SCHEDULE_FIXED_COST, for tuning a new GPU or kernel."""
+    forced = os.environ.get(SCHEDULE_FIXED_COST_ENV) or None
+    if forced is None:
+        return plan.schedule_fixed_cost_blocks
+    try:
+        blocks = int(forced)
+    except ValueError:
+        raise ValueError(f"{SCHEDULE_FIXED_COST_ENV} must be a whole number of 64-token blocks, got {forced!r}") from None
+    if not 0 <= blocks <= 1024:
+        raise ValueError(f"{SCHEDULE_FIXED_COST_ENV} must be in [0, 1024], got {blocks}")
+    return blocks
+
+
 def _compute_metadata(cache_seqlens: torch.Tensor, rows_per_kv: int, num_heads_k: int, deterministic: bool):
     require_cuda_device(cache_seqlens.device)
     if cache_seqlens.dtype != torch.int32 or cache_seqlens.dim() != 1:
@@ -77,9 +93,11 @@ def _compute_metadata(cache_seqlens: torch.Tensor, rows_per_kv: int, num_heads_k
         raise ValueError(f"num_q_tokens_per_head_k must be a positive int, got {rows_per_kv!r}")
     index = device_index(cache_seqlens.device)
     variant = select_variant(cache_seqlens.device)
-    parts = ops.num_sm_parts(variant, rows_per_kv, num_heads_k, index, smem_per_block(variant, index))
+    smem = smem_per_block(variant, index)
+    parts = ops.num_sm_parts(variant, rows_per_kv, num_heads_k, index, smem)
+    fixed_cost = schedule_fixed_cost_blocks(ops.launch_plan(variant, rows_per_kv, index, smem))
     metadata, num_splits = ops.op(variant, "scheduler_metadata")(
-        cache_seqlens.contiguous(), parts, _chunk_blocks(deterministic)
+        cache_seqlens.contiguous(), parts, _chunk_blocks(deterministic), fixed_cost
     )
     return variant, metadata, num_splits
 

@@ -1,8 +1,8 @@
 """A Python mirror of the tile scheduler (csrc/smxx/scheduler_metadata.cu): which schedule blocks of which
 sequences each SM part walks, and how many splits each sequence gets. Pure Python, no torch.
 
-The GPU suite checks the device's metadata against it (decode_suite.py), and benchmarks/scheduler_model.py
-uses it to predict how a change of the scheduler's constants moves the work between parts.
+The GPU suite checks the device's metadata against it (decode_suite.py); with a cost a piece and a tile it
+predicts how a change of the scheduler's constants moves the work between parts (benchmarks/NOTES.md, run 153).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SCHEDULE_BLOCK_TOKENS = 64  # kScheduleBlockTokens (csrc/common/decode_params.h)
-FIXED_COST_BLOCKS = 4  # kScheduleFixedCostBlocks
+FIXED_COST_BLOCKS = 4  # kScheduleFixedCostBlocks, the default; a launch plan names its kernel's (ops.LaunchPlan)
 UNBOUNDED = 2**31 - 1  # the last part's budget (INT_MAX)
 
 

@@ -169,3 +169,17 @@ def test_max_seqlen_q_matches_the_kernels_limit():
     match = re.search(r"constexpr int kMaxSeqlenQ = (\d+);", header)
     assert match, "kMaxSeqlenQ not found in decode_params.h"
     assert int(match.group(1)) == MAX_SEQLEN_Q
+
+
+def test_schedule_fixed_cost_follows_the_plan_unless_forced(monkeypatch):
+    from flash_mla import interface, ops
+
+    plan = ops.LaunchPlan(64, 64, 8, 2, 1 << 16, 1, schedule_fixed_cost_blocks=6)
+    monkeypatch.delenv(interface.SCHEDULE_FIXED_COST_ENV, raising=False)
+    assert interface.schedule_fixed_cost_blocks(plan) == 6
+    monkeypatch.setenv(interface.SCHEDULE_FIXED_COST_ENV, "5")
+    assert interface.schedule_fixed_cost_blocks(plan) == 5
+    for bad, match in [("five", "must be a whole number"), ("-1", r"must be in \[0, 1024\]")]:
+        monkeypatch.setenv(interface.SCHEDULE_FIXED_COST_ENV, bad)
+        with pytest.raises(ValueError, match=f"FLASH_MLA_SCHEDULE_FIXED_COST {match}"):
+            interface.schedule_fixed_cost_blocks(plan)

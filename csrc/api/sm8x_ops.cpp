@@ -60,7 +60,8 @@ int tile_budget(int64_t smem_per_block, bool query_device) {
   return optin;
 }
 
-// [block_m, block_n, num_warps, stages, smem_bytes, max_ctas_per_sm (0 without a GPU)]
+// [block_m, block_n, num_warps, stages, smem_bytes, max_ctas_per_sm (0 without a GPU),
+//  schedule_fixed_cost_blocks]
 std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t smem_per_block) {
   CHECK_ARG(rows_per_kv >= 1, "rows_per_kv must be >= 1, got ", rows_per_kv);
   CHECK_ARG(smem_per_block >= 0, "smem_per_block must be >= 0, got ", smem_per_block);
@@ -68,14 +69,19 @@ std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t
   return dispatch_tile(tile, [&](auto bm, auto bn) {
     constexpr TileShape shape = tile_shape(kTarget, decltype(bm)::value, decltype(bn)::value);
     using Kernel = SplitKVDecode<__nv_bfloat16, kTarget, decltype(bm)::value, decltype(bn)::value>;
-    return std::vector<int64_t>{shape.block_m, shape.block_n,       shape.num_warps,
-                                shape.stages,  Kernel::smem_bytes(), query_device ? Kernel::max_ctas_per_sm() : 0};
+    return std::vector<int64_t>{shape.block_m,
+                                shape.block_n,
+                                shape.num_warps,
+                                shape.stages,
+                                Kernel::smem_bytes(),
+                                query_device ? Kernel::max_ctas_per_sm() : 0,
+                                kScheduleFixedCostBlocks};
   });
 }
 
 std::tuple<at::Tensor, at::Tensor> scheduler_metadata(const at::Tensor& seqlens_k, int64_t num_sm_parts,
-                                                      int64_t deterministic_chunk_blocks) {
-  return api::scheduler_metadata(variant, seqlens_k, num_sm_parts, deterministic_chunk_blocks);
+                                                      int64_t deterministic_chunk_blocks, int64_t fixed_cost_blocks) {
+  return api::scheduler_metadata(variant, seqlens_k, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks);
 }
 
 std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor& k_cache,

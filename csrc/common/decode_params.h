@@ -19,12 +19,13 @@ constexpr int kMaxSeqlenQ = 16;
 // The scheduler splits every sequence at multiples of this many tokens. Every kernel tile size
 // (kBlockN) divides it, so a split boundary is always a tile boundary.
 constexpr int kScheduleBlockTokens = 64;
-// Per-sequence fixed cost in schedule blocks (loading Q, the epilogue, one more split to combine).
-// Also the slack a part's payload gets beyond the mean: with 2, a batch of equal sequences slightly
-// fewer than the parts (128 x 8192 tokens on 132) had every sequence cut one block short, and the
-// fp32 partials and the combine of 64 rows a head cost 6% (run 58). Measured on the Hopper kernel,
-// H200, same call: 4 against 2, time 0.94 on 8192/64/1 fixed, 0.96 on 4096 fixed with 128 rows,
-// geomean 0.985 over the 24-row grid, no row slower by more than 1%; 3 fixed only the first.
+// Per-sequence fixed cost in schedule blocks (loading Q, the epilogue, one more split to combine) that
+// the scheduler assumes: a kernel family's launch plan names its own (the scheduler takes it as an
+// argument); this is the default. Also the slack a part's payload gets beyond the mean: with 2, a batch
+// of equal sequences slightly fewer than the parts (128 x 8192 tokens on 132) had every sequence cut one
+// block short, and the fp32 partials and the combine of 64 rows a head cost 6% (run 58). Measured on the
+// Hopper kernel, H200, same call: 4 against 2, time 0.94 on 8192/64/1 fixed, 0.96 on 4096 fixed with 128
+// rows, geomean 0.985 over the 24-row grid, no row slower by more than 1%; 3 fixed only the first.
 constexpr int kScheduleFixedCostBlocks = 4;
 
 // One row of the tile-scheduler metadata (int32), one row per "SM part": a CTA column that walks

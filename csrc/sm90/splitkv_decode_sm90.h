@@ -28,6 +28,7 @@ constexpr bool uses_tile_pairs(int64_t rows_per_kv) { return rows_per_kv > kBloc
 template <typename Element>
 struct ColumnSplitDecode {
   static constexpr int kWarps = 12;
+  static constexpr int kScheduleFixedCostBlocks = flash_mla::kScheduleFixedCostBlocks;  // the scheduler's
   static void launch(const DecodeParams& params, cudaStream_t stream);
   static int smem_bytes();       // dynamic shared memory of one CTA, in bytes
   static int max_ctas_per_sm();  // CTAs that fit on one SM of the current device
@@ -36,6 +37,13 @@ struct ColumnSplitDecode {
 template <typename Element>
 struct TilePairsDecode {
   static constexpr int kWarps = 8;
+  // What a sequence costs this schedule's scheduler beyond its blocks. A piece costs it ~6 tiles at 128 rows
+  // (run 134), and fewer splits save fp32 partials and combine work at 256 rows. Against the default 4
+  // (ncu, decode + combine, H100): 6 was 0.5-1.4% faster on the varlen 128/x rows and 4096/128/2 (runs
+  // 154, 155); 5, 7 and 8 were measured too, and over 40 varlen draws the scheduler's model
+  // (tests/scheduler_reference.py) puts 6 ahead of 7 by ~0.8% at 128 rows. The column split keeps 4: 6
+  // cost its varlen memory row 1.6-2.4%.
+  static constexpr int kScheduleFixedCostBlocks = 6;
   static void launch(const DecodeParams& params, cudaStream_t stream);
   static int smem_bytes();
   static int max_ctas_per_sm();

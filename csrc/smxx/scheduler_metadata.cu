@@ -16,13 +16,13 @@ __device__ __forceinline__ int num_schedule_blocks(int seqlen) {
 // One CTA. The cost reduction is parallel; the greedy walk over (part, sequence) is serial and
 // O(num_sm_parts + batch), a few microseconds for thousands of sequences.
 __global__ void __launch_bounds__(kSchedulerThreads)
-scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_sm_parts,
-                          int chunk_blocks, SchedulerMetadataRow* __restrict__ metadata,
+scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_sm_parts, int chunk_blocks,
+                          int fixed_cost_blocks, SchedulerMetadataRow* __restrict__ metadata,
                           int* __restrict__ num_splits_prefix) {
   __shared__ int s_partial_cost[kSchedulerThreads];
   int cost = 0;
   for (int i = threadIdx.x; i < batch; i += kSchedulerThreads) {
-    cost += num_schedule_blocks(seqlens_k[i]) + kScheduleFixedCostBlocks;
+    cost += num_schedule_blocks(seqlens_k[i]) + fixed_cost_blocks;
   }
   s_partial_cost[threadIdx.x] = cost;
   __syncthreads();
@@ -33,7 +33,7 @@ scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_
   if (threadIdx.x != 0) return;
 
   const int total_cost = s_partial_cost[0];
-  const int payload = (total_cost + num_sm_parts - 1) / num_sm_parts + kScheduleFixedCostBlocks;
+  const int payload = (total_cost + num_sm_parts - 1) / num_sm_parts + fixed_cost_blocks;
   const bool deterministic = chunk_blocks > 0;
 
   int batch_idx = 0;   // sequence being walked
@@ -52,8 +52,8 @@ scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_
     while (batch_idx < batch) {
       const int num_blocks = num_schedule_blocks(seqlens_k[batch_idx]);
       const int rest = num_blocks - block_idx;
-      if (remain >= rest + kScheduleFixedCostBlocks) {
-        remain -= rest + kScheduleFixedCostBlocks;
+      if (remain >= rest + fixed_cost_blocks) {
+        remain -= rest + fixed_cost_blocks;
         if (deterministic) {
           const int chunks = (num_blocks + chunk_blocks - 1) / chunk_blocks;
           prefix += chunks > 1 ? chunks : 1;
@@ -66,7 +66,7 @@ scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_
         split_idx = 0;
         continue;
       }
-      int cut = block_idx + remain - kScheduleFixedCostBlocks;
+      int cut = block_idx + remain - fixed_cost_blocks;
       if (deterministic) {  // nearest chunk boundary; block_idx is one already
         cut = (cut + chunk_blocks / 2) / chunk_blocks * chunk_blocks;
       }
@@ -89,11 +89,10 @@ scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_
 
 }  // namespace
 
-void launch_scheduler_metadata(const int* seqlens_k, int batch, int num_sm_parts,
-                               int deterministic_chunk_blocks, int* metadata,
-                               int* num_splits_prefix, cudaStream_t stream) {
+void launch_scheduler_metadata(const int* seqlens_k, int batch, int num_sm_parts, int deterministic_chunk_blocks,
+                               int fixed_cost_blocks, int* metadata, int* num_splits_prefix, cudaStream_t stream) {
   scheduler_metadata_kernel<<<1, kSchedulerThreads, 0, stream>>>(
-      seqlens_k, batch, num_sm_parts, deterministic_chunk_blocks,
+      seqlens_k, batch, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks,
       reinterpret_cast<SchedulerMetadataRow*>(metadata), num_splits_prefix);
 }
 

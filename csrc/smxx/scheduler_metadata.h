@@ -10,8 +10,9 @@ namespace flash_mla {
 // seqlens_k: (batch,) int32 on the device. Writes metadata (num_sm_parts, kSchedulerMetadataInts)
 // and num_splits_prefix (batch + 1). deterministic_chunk_blocks > 0 places split boundaries only at
 // multiples of that many schedule blocks, so each sequence's splits depend on its length alone.
-void launch_scheduler_metadata(const int* seqlens_k, int batch, int num_sm_parts,
-                               int deterministic_chunk_blocks, int* metadata,
-                               int* num_splits_prefix, cudaStream_t stream);
+// fixed_cost_blocks: what a sequence costs a part beyond its blocks (the kernel's launch plan;
+// kScheduleFixedCostBlocks in decode_params.h).
+void launch_scheduler_metadata(const int* seqlens_k, int batch, int num_sm_parts, int deterministic_chunk_blocks,
+                               int fixed_cost_blocks, int* metadata, int* num_splits_prefix, cudaStream_t stream);
 
 }  // namespace flash_mla
