@@ -4,6 +4,7 @@
         [--batch 128] [--varlen] [--peers-dir .peers --upstream-kernels]
     python benchmarks/profile_kernels.py --piece-sweep 524288 --configs 0:128:2,0:64:2 [--peers-dir .peers]
     python benchmarks/profile_kernels.py --graph-chain 16 --configs 4096:16:1,4096:128:2 [--peers-dir .peers]
+    python benchmarks/profile_kernels.py --power 2 --configs 4096:128:1,4096:16:1 [--peers-dir .peers]
     ncu ... python benchmarks/profile_kernels.py --configs 8192:64:2 --launch-only [--peer flashinfer_fa2_bf16
         --peers-dir .peers]
 
@@ -49,6 +50,10 @@ def main() -> int:
     parser.add_argument("--graph-chain", type=int, default=0, metavar="CALLS",
                         help="only the ms a call of CALLS back-to-back calls captured in one CUDA graph (no L2 "
                         "flush, as a model's layers run), beside upstream's with --peers-dir")
+    parser.add_argument("--power", type=float, default=0, metavar="SECONDS",
+                        help="only each implementation's calls back-to-back for SECONDS, with and without the "
+                        "benchmark's L2 flush: us a call, the SM clock and board power (nvidia-smi, every 20 ms) "
+                        "and the energy a call, beside upstream's with --peers-dir")
     parser.add_argument("--upstream-kernels", action="store_true",
                         help="with --peers-dir: also upstream FlashMLA's kernels on the same inputs")
     parser.add_argument("--launch-only", action="store_true",
@@ -74,6 +79,9 @@ def main() -> int:
         return 0
     if args.graph_chain:
         graph_chain(ctx, args.configs, args.batch, args.varlen, args.peers_dir, args.graph_chain)
+        return 0
+    if args.power:
+        power_draw(ctx, args.configs, args.batch, args.varlen, args.peers_dir, args.power)
         return 0
     print(f"{torch.cuda.get_device_name()}, variant {args.variant or 'native'}, b={args.batch}, "
           f"{'varlen' if args.varlen else 'fixed'} lengths")
@@ -256,6 +264,64 @@ def graph_chain(ctx, configs: str, batch: int, varlen: bool, peers_dir: str | No
                     times.append(start.elapsed_time(stop) / calls)
                 del graph
             print(f"  {config:>10} {name:<9} {statistics.median(times):.4f}")
+
+
+def power_draw(ctx, configs: str, batch: int, varlen: bool, peers_dir: str | None, seconds: float) -> None:
+    """Each implementation's calls back to back for `seconds`, after the benchmarks' 256 MiB L2 flush or
+    without one: the card's power cap, not its cycles, sets the pace there (run 156: an H100 at ~650 W ran
+    the 128-row rows at 1.45-1.8 GHz), so an implementation that spends less energy a call runs faster.
+    Prints us a call, the median SM clock and board power nvidia-smi sampled, and their product a call."""
+    import statistics
+    import subprocess
+    import threading
+    import time
+
+    def sample(stop: threading.Event, samples: list) -> None:
+        query = ["nvidia-smi", "--query-gpu=clocks.sm,power.draw", "--format=csv,noheader,nounits", "-lms", "20"]
+        with subprocess.Popen(query, stdout=subprocess.PIPE, text=True) as smi:
+            while not stop.is_set():
+                fields = smi.stdout.readline().split(",")
+                if len(fields) == 2:
+                    samples.append((float(fields[0]), float(fields[1])))
+            smi.terminate()
+
+    flush = torch.empty(256 * 1024**2, dtype=torch.uint8, device="cuda")
+    print(f"calls back to back for {seconds} s each (b={batch}, {'varlen' if varlen else 'fixed'})")
+    for config in configs.split(","):
+        seqlen_k, h_q, s_q = (int(x) for x in config.split(":"))
+        inputs = make_inputs(DecodeCase(batch, seqlen_k, h_q, s_q, varlen=varlen, seed=1234), "cuda")
+        runs = ours_and_upstream(ctx, inputs, peers_dir)
+        for with_flush in (True, False):
+            for name, run in runs.items():
+                with ctx():
+                    for _ in range(20):
+                        run()
+                    torch.cuda.synchronize()
+                    samples: list = []
+                    stop = threading.Event()
+                    sampler = threading.Thread(target=sample, args=(stop, samples))
+                    sampler.start()
+                    time.sleep(0.3)  # nvidia-smi's start, then the card settles under load
+                    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                    calls, began = 0, time.time()
+                    start.record()
+                    while time.time() - began < seconds:
+                        for _ in range(20):
+                            if with_flush:
+                                flush.zero_()
+                            run()
+                        calls += 20
+                        torch.cuda.synchronize()
+                    end.record()
+                    end.synchronize()
+                    stop.set()
+                    sampler.join()
+                us = start.elapsed_time(end) / calls * 1e3  # the flush's time included where it ran
+                settled = samples[len(samples) // 10:] or [(float("nan"), float("nan"))]
+                clock = statistics.median(c for c, _ in settled)
+                watts = statistics.median(w for _, w in settled)
+                print(f"  {config:>10} {'flushed' if with_flush else 'no flush':<8} {name:<9} {us:7.1f} us a call  "
+                      f"SM {clock:5.0f} MHz  {watts:4.0f} W  {watts * us * 1e-3:6.1f} mJ a call")
 
 
 def host_overhead(ctx, peers_dir: str | None, calls: int = 2000) -> None:
