@@ -2,7 +2,7 @@
 # One device call: build every target, run the GPU test modules (forward-compat for the older
 # variants), then the benchmark grid beside the peers. Prints a short table last.
 #   STEPS="build test bench" bash benchmarks/device_session.sh
-# Steps: build test artifacts sanitize repro scripts spread bench profile ncu hotspots ab abi abncu (see each block's comment;
+# Steps: build test artifacts sanitize repro scripts spread bench profile ncu ncumix hotspots ab abi abncu (see each block's comment;
 # knobs are the environment variables each block reads, e.g. TEST_MODULES, VARIANTS, PEERS, AB_DIR).
 # SITE_FIRST=/tmp/abi/site_new puts a build of an earlier abi step ahead of everything on PYTHONPATH (e.g. for ncu).
 # Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
@@ -186,6 +186,20 @@ if step abi; then  # interleaved A/B: the tree and each AB_DIR entry (a folder o
   done
   python3 benchmarks/ab_table.py "/tmp/abi/{name}.{i}.json" ${AB_REPEAT:-3} $names
   cp /tmp/abi/*.json "$OUT/" 2>/dev/null; tar -czf "$OUT/abi_json.tgz" -C /tmp/abi $(cd /tmp/abi && ls *.json) && rm -f "$OUT"/*.json
+fi
+if step ncumix; then  # one launch of ours and one of upstream under ncu: every NCU_MIX_METRICS metric side by side, and
+  # the executed instructions by opcode (benchmarks/ncu_mix_table.py; run 157). NCU_MIX_CONFIG: one s_k:h_q:s_q.
+  metrics=${NCU_MIX_METRICS:-gpu__time_duration.sum,sm__cycles_elapsed.avg,smsp__inst_executed.sum,l1tex__data_bank_reads.sum,l1tex__data_bank_writes.sum,lts__t_sectors.sum,lts__t_sectors_op_read.sum,lts__t_sectors_op_write.sum,lts__t_sector_hit_rate.pct,dram__bytes_read.sum}
+  repo=$PWD
+  for who in ours upstream; do
+    if [ $who = ours ]; then kernel=regex:splitkv_decode_kernel; args=""
+    else kernel=regex:splitkv; args="--peer upstream_${DTYPE:-bf16} --peers-dir $repo/.peers"; fi
+    (cd /tmp && timeout ${NCU_TIMEOUT:-240} ncu --clock-control ${NCU_AB_CLOCK:-base} --kernel-name $kernel --launch-skip 1 --launch-count 1 \
+      --metrics $metrics,sass__inst_executed_per_opcode --print-metric-instances details python3 "$repo/benchmarks/profile_kernels.py" \
+      --configs ${NCU_MIX_CONFIG:-4096:128:1} --launch-only ${NCU_AB_ARGS:-} $args > "$OUT/ncumix_$who.txt" 2>&1) ||
+      echo "ncumix: $who failed: $(tail -2 "$OUT/ncumix_$who.txt")"
+  done
+  python3 benchmarks/ncu_mix_table.py "$OUT/ncumix_ours.txt" "$OUT/ncumix_upstream.txt"
 fi
 if step abncu; then  # the abi step's builds (AB_REPEAT=0: built only) and upstream, kernel durations under ncu's locked
   # clocks: per round, one ncu run a build, 3 launches of each of NCU_AB_CONFIGS (profile_kernels.py --launch-only).

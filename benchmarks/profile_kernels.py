@@ -268,9 +268,10 @@ def graph_chain(ctx, configs: str, batch: int, varlen: bool, peers_dir: str | No
 
 def power_draw(ctx, configs: str, batch: int, varlen: bool, peers_dir: str | None, seconds: float) -> None:
     """Each implementation's calls back to back for `seconds`, after the benchmarks' 256 MiB L2 flush or
-    without one: the card's power cap, not its cycles, sets the pace there (run 156: an H100 at ~650 W ran
-    the 128-row rows at 1.45-1.8 GHz), so an implementation that spends less energy a call runs faster.
-    Prints us a call, the median SM clock and board power nvidia-smi sampled, and their product a call."""
+    without one, as the benchmark runs them: there the card's power cap sets the SM clock (run 156: an H100
+    at ~650 W ran the 128-row rows at 1.45-1.8 GHz, not the 1.98 boost), and a kernel's cycles a call move
+    with it (ours ~12% more at the cap than at ncu's locked clock, upstream's ~3%: run 157). Prints us a
+    call, the median SM clock and board power nvidia-smi sampled, and their product a call."""
     import statistics
     import subprocess
     import threading
