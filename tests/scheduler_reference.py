@@ -1,8 +1,8 @@
 """A Python mirror of the tile scheduler (csrc/smxx/scheduler_metadata.cu): which schedule blocks of which
 sequences each SM part walks, and how many splits each sequence gets. Pure Python, no torch.
 
-The GPU suite checks the device's metadata against it (decode_suite.py); with a cost a piece and a tile it
-predicts how a change of the scheduler's constants moves the work between parts (benchmarks/NOTES.md, run 153).
+The GPU suite checks the device's metadata against it (decode_suite.py), and benchmarks/schedule_model.py
+uses it, with a cost a piece, to predict how a change of the scheduler's fixed cost moves the critical path.
 """
 
 from __future__ import annotations
