@@ -66,12 +66,15 @@ def _not_supported(**kwargs) -> None:
             raise NotImplementedError(f"flash_mla: {name} is not supported yet (dense bf16/fp16 decode only)")
 
 
-def schedule_fixed_cost_blocks(plan: ops.LaunchPlan) -> int:
-    """What the scheduler counts a sequence beyond its KV blocks (in 64-token blocks): the kernel's own
-    (its launch plan), or FLASH_MLA_SCHEDULE_FIXED_COST, for tuning a new GPU or kernel."""
+def schedule_fixed_cost_blocks(variant: str, rows_per_kv: int, device: int, smem: int | None = None) -> int:
+    """What the scheduler counts a sequence beyond its KV blocks (in 64-token blocks) for `variant`'s kernel
+    at rows_per_kv query rows a KV head on CUDA device `device` (its tiles planned for `smem` bytes of
+    shared memory a block, default smem_per_block's): the kernel's own (its launch plan), or
+    FLASH_MLA_SCHEDULE_FIXED_COST, for tuning a new GPU or kernel."""
     forced = os.environ.get(SCHEDULE_FIXED_COST_ENV) or None
     if forced is None:
-        return plan.schedule_fixed_cost_blocks
+        smem = smem_per_block(variant, device) if smem is None else smem
+        return ops.launch_plan(variant, rows_per_kv, device, smem).schedule_fixed_cost_blocks
     try:
         blocks = int(forced)
     except ValueError:
@@ -95,7 +98,7 @@ def _compute_metadata(cache_seqlens: torch.Tensor, rows_per_kv: int, num_heads_k
     variant = select_variant(cache_seqlens.device)
     smem = smem_per_block(variant, index)
     parts = ops.num_sm_parts(variant, rows_per_kv, num_heads_k, index, smem)
-    fixed_cost = schedule_fixed_cost_blocks(ops.launch_plan(variant, rows_per_kv, index, smem))
+    fixed_cost = schedule_fixed_cost_blocks(variant, rows_per_kv, index, smem)
     metadata, num_splits = ops.op(variant, "scheduler_metadata")(
         cache_seqlens.contiguous(), parts, _chunk_blocks(deterministic), fixed_cost
     )

@@ -356,9 +356,8 @@ def test_scheduler_metadata_matches_reference(variant, deterministic):
     cache_seqlens = lengths.to(torch.int32).cuda()
     meta, splits = flash_mla.get_mla_metadata(cache_seqlens, 128, 1, deterministic=deterministic)
     metadata = meta.tile_scheduler_metadata if deterministic else meta
-    device = torch.cuda.current_device()
-    plan = ops.launch_plan(variant, 128, device, interface.smem_per_block(variant, device))
-    rows, prefix = schedule(lengths.tolist(), metadata.shape[0], interface.schedule_fixed_cost_blocks(plan),
+    fixed_cost = interface.schedule_fixed_cost_blocks(variant, 128, torch.cuda.current_device())
+    rows, prefix = schedule(lengths.tolist(), metadata.shape[0], fixed_cost,
                             chunk_blocks=interface._chunk_blocks(deterministic))
     expected = [[r.begin_batch, r.begin_block, r.end_batch, r.end_block, r.begin_split] for r in rows]
     assert metadata[:, :5].tolist() == expected

@@ -175,11 +175,12 @@ def test_schedule_fixed_cost_follows_the_plan_unless_forced(monkeypatch):
     from flash_mla import interface, ops
 
     plan = ops.LaunchPlan(64, 64, 8, 2, 1 << 16, 1, schedule_fixed_cost_blocks=6)
+    monkeypatch.setattr(ops, "launch_plan", lambda variant, rows, device, smem: plan)
     monkeypatch.delenv(interface.SCHEDULE_FIXED_COST_ENV, raising=False)
-    assert interface.schedule_fixed_cost_blocks(plan) == 6
+    assert interface.schedule_fixed_cost_blocks("sm90", 128, 0, smem=1) == 6
     monkeypatch.setenv(interface.SCHEDULE_FIXED_COST_ENV, "5")
-    assert interface.schedule_fixed_cost_blocks(plan) == 5
+    assert interface.schedule_fixed_cost_blocks("sm90", 128, 0, smem=1) == 5
     for bad, match in [("five", "must be a whole number"), ("-1", r"must be in \[0, 1024\]")]:
         monkeypatch.setenv(interface.SCHEDULE_FIXED_COST_ENV, bad)
         with pytest.raises(ValueError, match=f"FLASH_MLA_SCHEDULE_FIXED_COST {match}"):
-            interface.schedule_fixed_cost_blocks(plan)
+            interface.schedule_fixed_cost_blocks("sm90", 128, 0, smem=1)
