@@ -6,6 +6,12 @@
 // 64-column chunk of a page in exactly the layout wgmma reads. A 64-token tile is 9 chunks x
 // (64 / page_block_size) pages of boxes.
 //
+// L2 promotion 128 bytes, a box row (as CuTe's TMA copies default to). With 256 bytes, 1.23x the read
+// requests reached L2's tag lookup and hit there (where at 128 the other m_block CTA's request for a line
+// joins the pending miss), and the far L2 partition moved 1.46x the sectors: 4096/128/1 under ncu, 40.6 M
+// L2 sectors against 31.2 M (upstream 30.2 M), the same DRAM bytes, kernel time and benchmark times
+// (runs 159-161 in benchmarks/NOTES.md).
+//
 // cuTensorMapEncodeTiled is a driver function. It is looked up through the runtime
 // (cudaGetDriverEntryPoint*), so the extension does not link libcuda and imports on a machine
 // without a driver.
@@ -66,7 +72,7 @@ CUtensorMap make_kv_tensor_map(const DecodeParams& params, int box_cols) {
   CUtensorMap map;
   const CUresult status = tensor_map_encoder()(
       &map, kType, 4, const_cast<void*>(params.k_cache), dims, strides_bytes, box, element_strides,
-      CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+      CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
       CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (status != CUDA_SUCCESS) {
     throw std::invalid_argument("flash_mla.sm90: k_cache cannot be described to the TMA (cuTensorMapEncodeTiled error " +
