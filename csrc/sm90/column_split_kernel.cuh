@@ -406,7 +406,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       // first's copies, they were slower: run 98), so they are stored from the registers.
       if (!piece.is_split) {
         common::store_out_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, kStagingBytes>(
-            params, piece, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup, col_in_quad,
+            params, piece, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup,
             warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse,
             reinterpret_cast<char*>(smem.q) + warpgroup * kStagingBytes, wg_tid, detail::kWarpgroupBarrier + warpgroup);
       } else {

@@ -146,8 +146,8 @@ __device__ __forceinline__ void store_rows(const DecodeParams& params, const Wor
 // (benchmarks/NOTES.md, runs 96-98).
 // The threads that issued copies must wait for their reads (bulk_store_wait_read) before anyone writes
 // `staging` again, and before the CTA exits. The lse is stored as in store_rows.
-// Rows are padded by one quad's store (8 values), so that the 8 rows of a warp's store instruction start
-// in different banks (fp32: 2 wavefronts for 256 bytes; 16-bit: 1 for 128).
+// Rows are padded by 8 values, so that the 8 rows a warp's store instruction writes together start in
+// different banks (fp32 st.shared.v2: 2 wavefronts for 256 bytes; 16-bit stmatrix: 1 for a matrix's 128).
 template <typename Out>
 __host__ __device__ constexpr int staged_row_bytes(int cols) {
   return (cols + 8) * int(sizeof(Out));
@@ -155,15 +155,20 @@ __host__ __device__ constexpr int staged_row_bytes(int cols) {
 
 __device__ __forceinline__ void bulk_store_wait_read() { cute::tma_store_wait<0>(); }
 
-// O's rows (times inv_sum) as Out into `staging`, then one bulk copy a row to row_dst(global row).
-template <typename Out, int kBlockM, int kCols, int kStagingBytes, typename TensorO, typename Pack, typename RowDst>
-__device__ __forceinline__ void stage_and_copy_rows(const DecodeParams& params, int row_base, const int (&row_local)[2],
-                                                    int col_in_quad, const TensorO& o_acc, const float (&inv_sum)[2],
-                                                    char* staging, int wg_tid, uint32_t warpgroup_barrier, Pack pack,
-                                                    RowDst row_dst) {
+// The staged rows' layout, and the copies that take them out (copy_staged_rows, below).
+template <typename Out, int kBlockM, int kCols, int kStagingBytes>
+__device__ __forceinline__ constexpr int checked_staged_row_bytes() {
   constexpr int kRowBytes = staged_row_bytes<Out>(kCols);
   static_assert(kBlockM * kRowBytes <= kStagingBytes, "the staged rows must fit");
-  static_assert(kCols % 8 == 0 && kRowBytes % 16 == 0, "bulk copies need 16-byte aligned rows");
+  static_assert(kCols % 16 == 0 && kRowBytes % 16 == 0, "bulk copies and stmatrix need 16-byte aligned rows");
+  return kRowBytes;
+}
+
+// O's rows (times inv_sum) into `staging` by two values a store (pack(address, a, b): fp32 partials).
+template <typename Out, int kBlockM, int kCols, int kStagingBytes, typename TensorO, typename Pack>
+__device__ __forceinline__ void stage_rows(const int (&row_local)[2], int col_in_quad, const TensorO& o_acc,
+                                           const float (&inv_sum)[2], char* staging, Pack pack) {
+  constexpr int kRowBytes = checked_staged_row_bytes<Out, kBlockM, kCols, kStagingBytes>();
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     // One shared-memory address a row, the values at constant offsets from it (pinned here: hoisted
@@ -175,6 +180,41 @@ __device__ __forceinline__ void stage_and_copy_rows(const DecodeParams& params, 
       pack(row_addr + (v / 4) * 8 * int(sizeof(Out)), o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
     }
   }
+}
+
+// 16-bit O's rows (times inv_sum) into `staging` by stmatrix: four 8 x 8 matrices a store, 16 stores a
+// thread where st.shared.b32 took 64 (runs 165-166: 0.4-0.8 us a piece less). The accumulator holds a warp's
+// 16 rows x 8 columns in 4 values a thread (rows lane / 4 and + 8, columns 2 (lane % 4) and + 1), which is
+// stmatrix's fragment of two matrices. Lane L gives row L % 8 of matrix L / 8: matrices 0 and 1 are rows
+// 0-7 and 8-15 of column block j, 2 and 3 of block j + 1. The padded rows (staged_row_bytes) put a
+// matrix's 8 rows of 16 bytes in different banks.
+template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
+__device__ __forceinline__ void stage_rows_stmatrix(const int (&row_local)[2], const TensorO& o_acc,
+                                                    const float (&inv_sum)[2], char* staging) {
+  constexpr int kRowBytes = checked_staged_row_bytes<Element, kBlockM, kCols, kStagingBytes>();
+  static_assert(sizeof(Element) == 2 && decltype(cute::size(o_acc))::value == kCols / 2, "16 rows x kCols a warp");
+  const int lane = threadIdx.x % 32;
+  const int warp_row = row_local[0] - lane / 4;  // the warp's first row
+  uint32_t addr = cute::cast_smem_ptr_to_uint(staging) + (warp_row + lane % 8 + 8 * ((lane / 8) % 2)) * kRowBytes +
+                  (lane / 16) * 16;
+  asm volatile("" : "+r"(addr));
+#pragma unroll
+  for (int j = 0; j < kCols / 8; j += 2) {  // column blocks j and j + 1 (16 bytes each)
+    const uint32_t m0 = pack_two<Element>(o_acc(4 * j) * inv_sum[0], o_acc(4 * j + 1) * inv_sum[0]);
+    const uint32_t m1 = pack_two<Element>(o_acc(4 * j + 2) * inv_sum[1], o_acc(4 * j + 3) * inv_sum[1]);
+    const uint32_t m2 = pack_two<Element>(o_acc(4 * j + 4) * inv_sum[0], o_acc(4 * j + 5) * inv_sum[0]);
+    const uint32_t m3 = pack_two<Element>(o_acc(4 * j + 6) * inv_sum[1], o_acc(4 * j + 7) * inv_sum[1]);
+    asm volatile("stmatrix.sync.aligned.m8n8.x4.shared.b16 [%0], {%1, %2, %3, %4};" ::"r"(addr + j * 16), "r"(m0),
+                 "r"(m1), "r"(m2), "r"(m3)
+                 : "memory");
+  }
+}
+
+// The staged rows out: one bulk copy a row to row_dst(global row), by the warpgroup's first kBlockM threads.
+template <typename Out, int kBlockM, int kCols, int kStagingBytes, typename RowDst>
+__device__ __forceinline__ void copy_staged_rows(const DecodeParams& params, int row_base, char* staging, int wg_tid,
+                                                 uint32_t warpgroup_barrier, RowDst row_dst) {
+  constexpr int kRowBytes = checked_staged_row_bytes<Out, kBlockM, kCols, kStagingBytes>();
   cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> the bulk copy's (async proxy) reads
   cutlass::arch::NamedBarrier::sync(128, warpgroup_barrier);
   if (wg_tid < kBlockM && row_base + wg_tid < params.rows_per_kv) {
@@ -187,7 +227,7 @@ __device__ __forceinline__ void stage_and_copy_rows(const DecodeParams& params, 
 template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
 __device__ __forceinline__ void store_out_rows_bulk(const DecodeParams& params, const WorkPiece& piece, int kv_head,
                                                     int row_base, const int (&row_local)[2], int col_base,
-                                                    int col_in_quad, bool writes_lse, const TensorO& o_acc,
+                                                    bool writes_lse, const TensorO& o_acc,
                                                     const float (&inv_sum)[2], const float (&lse)[2], char* staging,
                                                     int wg_tid, uint32_t warpgroup_barrier) {
   const int rows_per_kv = params.rows_per_kv;
@@ -197,11 +237,9 @@ __device__ __forceinline__ void store_out_rows_bulk(const DecodeParams& params, 
       *lse_of_row(params, piece.batch_idx, kv_head, row_base + row_local[r]) = lse[r];
     }
   }
-  stage_and_copy_rows<Element, kBlockM, kCols, kStagingBytes>(
-      params, row_base, row_local, col_in_quad, o_acc, inv_sum, staging, wg_tid, warpgroup_barrier,
-      [](uint32_t addr, float a, float b) {
-        asm volatile("st.shared.b32 [%0], %1;" ::"r"(addr), "r"(pack_two<Element>(a, b)) : "memory");
-      },
+  stage_rows_stmatrix<Element, kBlockM, kCols, kStagingBytes>(row_local, o_acc, inv_sum, staging);
+  copy_staged_rows<Element, kBlockM, kCols, kStagingBytes>(
+      params, row_base, staging, wg_tid, warpgroup_barrier,
       [&](int row) { return out_row<Element>(params, piece.batch_idx, kv_head, row) + col_base; });
 }
 
@@ -214,8 +252,8 @@ __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, cons
                                                 uint32_t warpgroup_barrier) {
   if (!piece.is_split) {
     store_out_rows_bulk<Element, kBlockM, kCols, kStagingBytes>(params, piece, kv_head, row_base, row_local, col_base,
-                                                                col_in_quad, writes_lse, o_acc, inv_sum, lse, staging,
-                                                                wg_tid, warpgroup_barrier);
+                                                                writes_lse, o_acc, inv_sum, lse, staging, wg_tid,
+                                                                warpgroup_barrier);
     return;
   }
   const int rows_per_kv = params.rows_per_kv;
@@ -225,11 +263,14 @@ __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, cons
       params.lse_accum[partial_row(params, piece.slot, kv_head, row_base + row_local[r])] = lse[r];
     }
   }
-  stage_and_copy_rows<float, kBlockM, kCols, kStagingBytes>(
-      params, row_base, row_local, col_in_quad, o_acc, inv_sum, staging, wg_tid, warpgroup_barrier,
-      [](uint32_t addr, float a, float b) {
-        asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(addr), "f"(a), "f"(b) : "memory");
-      },
+  stage_rows<float, kBlockM, kCols, kStagingBytes>(row_local, col_in_quad, o_acc, inv_sum, staging,
+                                                   [](uint32_t addr, float a, float b) {
+                                                     asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(addr), "f"(a),
+                                                                  "f"(b)
+                                                                  : "memory");
+                                                   });
+  copy_staged_rows<float, kBlockM, kCols, kStagingBytes>(
+      params, row_base, staging, wg_tid, warpgroup_barrier,
       [&](int row) { return params.out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV + col_base; });
 }
 
