@@ -11,17 +11,12 @@ end. The last launch's lines are compared, m_block 1 against m_block 0 of the sa
 
 from __future__ import annotations
 
-import argparse
 import statistics
 from collections import defaultdict
 
+import stamp_lines  # benchmarks/experiments/, beside this file
+
 STAMPS = ("p0", "p4", "p8", "p12", "p16", "p20", "p24", "p28", "end")
-
-
-def parse(text: str, launches: int) -> list[dict[str, int]]:
-    rows = [{key: int(value) for key, value in (field.split("=") for field in line.split()[1:])}
-            for line in text.splitlines() if line.startswith("DRIFT ")]
-    return rows[len(rows) - len(rows) // launches:]
 
 
 def table(rows: list[dict[str, int]]) -> list[str]:
@@ -42,14 +37,5 @@ def table(rows: list[dict[str, int]]) -> list[str]:
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path")
-    parser.add_argument("--launches", type=int, default=3, help="launches in the file (profile_kernels.py --launch-only: 3)")
-    args = parser.parse_args()
-    with open(args.path) as f:
-        print("\n".join(table(parse(f.read(), args.launches))))
-
-
 if __name__ == "__main__":
-    main()
+    stamp_lines.main(__doc__, "DRIFT", table)

@@ -12,17 +12,12 @@ first piece and for later pieces, and how far apart the two warpgroups end their
 
 from __future__ import annotations
 
-import argparse
 import statistics
 from collections import defaultdict
 
+import stamp_lines  # benchmarks/experiments/, beside this file
+
 PHASES = ("walk", "start", "first_s", "loop", "epi")
-
-
-def parse(text: str, launches: int) -> list[dict[str, int]]:
-    rows = [{key: int(value) for key, value in (field.split("=") for field in line.split()[1:])}
-            for line in text.splitlines() if line.startswith("TL ")]
-    return rows[len(rows) - len(rows) // launches:]
 
 
 def table(rows: list[dict[str, int]]) -> list[str]:
@@ -49,14 +44,5 @@ def table(rows: list[dict[str, int]]) -> list[str]:
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path")
-    parser.add_argument("--launches", type=int, default=3, help="launches in the file (profile_kernels.py --launch-only: 3)")
-    args = parser.parse_args()
-    with open(args.path) as f:
-        print("\n".join(table(parse(f.read(), args.launches))))
-
-
 if __name__ == "__main__":
-    main()
+    stamp_lines.main(__doc__, "TL", table)

@@ -1,0 +1,24 @@
+"""What the diagnostic patches print: one line a CTA or piece, `PREFIX key=value ...` with integer values, once a
+launch. Shared by m_block_drift.py and piece_timeline.py."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def parse(text: str, prefix: str, launches: int) -> list[dict[str, int]]:
+    """The last launch's `prefix` lines as dicts (each launch prints the same number of lines)."""
+    rows = [{key: int(value) for key, value in (field.split("=") for field in line.split()[1:])}
+            for line in text.splitlines() if line.startswith(prefix + " ")]
+    return rows[len(rows) - len(rows) // launches:]
+
+
+def main(doc: str, prefix: str, table: Callable[[list[dict[str, int]]], list[str]]) -> None:
+    """The command line of a diagnostic's table: a file of the patched build's output, and its launches."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("path")
+    parser.add_argument("--launches", type=int, default=3, help="launches in the file (profile_kernels.py --launch-only: 3)")
+    args = parser.parse_args()
+    with open(args.path) as f:
+        print("\n".join(table(parse(f.read(), prefix, args.launches))))
