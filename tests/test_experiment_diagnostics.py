@@ -1,0 +1,50 @@
+"""CPU: the tables of the diagnostic patches in benchmarks/experiments/ (m_block_drift.py, piece_timeline.py),
+read from output lines as the patched kernels print them."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "experiments"))
+
+import m_block_drift  # noqa: E402
+import piece_timeline  # noqa: E402
+import stamp_lines  # noqa: E402
+
+
+def test_parse_keeps_the_last_launch_and_its_prefix():
+    text = "\n".join([
+        "DRIFT z=0 m=0 t0=5", "TL tid=0 z=0 walk=1", "noise", "DRIFT z=0 m=0 t0=7", "DRIFT z=0 m=1 t0=9",
+        "DRIFT z=4 m=0 t0=11",
+    ])
+    # 4 DRIFT lines, 2 launches: the last 2 are the second launch's
+    assert stamp_lines.parse(text, "DRIFT", 2) == [{"z": 0, "m": 1, "t0": 9}, {"z": 4, "m": 0, "t0": 11}]
+
+
+def drift_line(z: int, m: int, t0: int, step: int) -> str:
+    stamps = " ".join(f"p{k}={k * step}" for k in range(0, 32, 4))
+    return f"DRIFT z={z} m={m} tiles=64 pieces=2 t0={t0} {stamps} end={32 * step}"
+
+
+def test_drift_compares_m_block_1_with_0_of_each_part():
+    # part 0: m_block 1 starts 100 ns later; part 4: 300 ns earlier and each of its steps 10 ns longer
+    rows = stamp_lines.parse("\n".join([drift_line(0, 0, 1000, 2000), drift_line(0, 1, 1100, 2000),
+                                        drift_line(4, 0, 1000, 2000), drift_line(4, 1, 700, 2010)]), "DRIFT", 1)
+    lines = m_block_drift.table(rows)
+    assert lines[0].startswith("2 parts with both m_blocks")
+    p0 = lines[2].split()  # gaps +100 and -300: median |gap| 200, max 300, m_block 1 later in half the parts
+    assert p0[0] == "p0" and float(p0[1]) == 200 and p0[3] == "300" and p0[4] == "0.50"
+    end = lines[-1].split()  # gaps +100 and +20 (part 4's 32 steps of 10 ns more catch up 320 ns)
+    assert end[0] == "end" and float(end[1]) == 60 and end[3] == "100" and end[4] == "1.00"
+
+
+def timeline_line(tid: int, z: int, head: int, epi: int) -> str:
+    return (f"TL tid={tid} z={z} b=0 tiles=64 split=0 first=1 walk=1800 start=1700 first_s=4000 loop=256000 epi={epi} "
+            f"head_abs={head} loop_end_abs={head + 263500 + tid} end_abs={head + 263500 + tid + epi}")
+
+
+def test_timeline_medians_by_warpgroup_and_the_gap_between_them():
+    text = "\n".join(timeline_line(tid, 0, 300000 * k, 5000 + 100 * k) for k in range(3) for tid in (0, 128))
+    lines = piece_timeline.table(stamp_lines.parse(text, "TL", 1))
+    later_wg1 = next(line for line in lines if line.startswith("1") and "later" in line).split()
+    assert later_wg1[-2:] == ["5150", "4000"]  # epilogue median of 5100 and 5200; loop a tile 256000 / 64
+    assert "ends its loop 128 cycles and its piece 128 cycles after" in lines[-1]
