@@ -48,3 +48,14 @@ def test_timeline_medians_by_warpgroup_and_the_gap_between_them():
     later_wg1 = next(line for line in lines if line.startswith("1") and "later" in line).split()
     assert later_wg1[-2:] == ["5150", "4000"]  # epilogue median of 5100 and 5200; loop a tile 256000 / 64
     assert "ends its loop 128 cycles and its piece 128 cycles after" in lines[-1]
+
+
+def test_epilogue_steps_by_warpgroup_and_output():
+    text = "\n".join([timeline_line(0, 0, 0, 5000), timeline_line(128, 0, 0, 5000)] + [
+        f"EPI tid={tid} z=0 split={split} sync=10 stats={600 + split} stage=1500 bar=40 issue={3000 - tid} wait=300"
+        for tid in (0, 128) for split in (0, 1)])
+    lines = piece_timeline.both_tables(text, 1)
+    epilogue = lines[lines.index("") + 1:]
+    assert epilogue[0].split()[2:] == list(piece_timeline.EPILOGUE_STEPS)
+    assert epilogue[2].split() == ["0", "split", "1", "10", "601", "1500", "40", "3000", "300"]
+    assert epilogue[3].split() == ["1", "final", "1", "10", "600", "1500", "40", "2872", "300"]

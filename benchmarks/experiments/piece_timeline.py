@@ -7,7 +7,8 @@ Threads 0 and 128 (the first of each warpgroup) of the CTAs (0, 0, z), z % 16 ==
 clock64 cycles of its walk (the loop head to the piece in hand), start (its first tiles issued, Q waited for),
 first S, loop and epilogue, and the clock at the piece's head, loop end and end (one SM's clock: comparable
 between the two threads). The last launch's lines are summarised: each warpgroup's median phases for a CTA's
-first piece and for later pieces, and how far apart the two warpgroups end their loops and pieces.
+first piece and for later pieces, and how far apart the two warpgroups end their loops and pieces. With
+`sm90-tile-pairs-epilogue-timeline.patch` (the same patch plus `EPI` lines), also the epilogue's steps.
 """
 
 from __future__ import annotations
@@ -44,5 +45,28 @@ def table(rows: list[dict[str, int]]) -> list[str]:
     return lines
 
 
+EPILOGUE_STEPS = ("sync", "stats", "stage", "bar", "issue", "wait")
+
+
+def epilogue_table(rows: list[dict[str, int]]) -> list[str]:
+    """`sm90-tile-pairs-epilogue-timeline.patch`'s EPI lines: each warpgroup's median cycles of the epilogue's
+    steps (the piece barrier, the row statistics, staging O, the fence and warpgroup barrier, issuing the row
+    copies, waiting for their reads), final and split pieces apart (a split piece's steps stage..issue are one)."""
+    lines = [f"{'warpgroup':<10}{'pieces':<8}{'n':>4}" + "".join(f"{step:>8}" for step in EPILOGUE_STEPS)]
+    for tid in (0, 128):
+        for name, split in (("final", 0), ("split", 1)):
+            group = [row for row in rows if row["tid"] == tid and row["split"] == split]
+            if group:
+                lines.append(f"{tid // 128:<10}{name:<8}{len(group):>4}" +
+                             "".join(f"{statistics.median(row[step] for row in group):>8.0f}" for step in EPILOGUE_STEPS))
+    return lines
+
+
+def both_tables(text: str, launches: int) -> list[str]:
+    lines = table(stamp_lines.parse(text, "TL", launches))
+    epilogue = stamp_lines.parse(text, "EPI", launches)
+    return lines + (["", *epilogue_table(epilogue)] if epilogue else [])
+
+
 if __name__ == "__main__":
-    stamp_lines.main(__doc__, "TL", table)
+    stamp_lines.main(__doc__, "TL", table, whole=both_tables)

@@ -14,11 +14,14 @@ def parse(text: str, prefix: str, launches: int) -> list[dict[str, int]]:
     return rows[len(rows) - len(rows) // launches:]
 
 
-def main(doc: str, prefix: str, table: Callable[[list[dict[str, int]]], list[str]]) -> None:
-    """The command line of a diagnostic's table: a file of the patched build's output, and its launches."""
+def main(doc: str, prefix: str, table: Callable[[list[dict[str, int]]], list[str]],
+         whole: Callable[[str, int], list[str]] | None = None) -> None:
+    """The command line of a diagnostic's table: a file of the patched build's output, and its launches.
+    `whole(text, launches)`, where given, makes the tables from the whole file instead."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("path")
     parser.add_argument("--launches", type=int, default=3, help="launches in the file (profile_kernels.py --launch-only: 3)")
     args = parser.parse_args()
     with open(args.path) as f:
-        print("\n".join(table(parse(f.read(), prefix, args.launches))))
+        text = f.read()
+    print("\n".join(whole(text, args.launches) if whole else table(parse(text, prefix, args.launches))))
