@@ -56,6 +56,6 @@ def test_epilogue_steps_by_warpgroup_and_output():
         for tid in (0, 128) for split in (0, 1)])
     lines = piece_timeline.both_tables(text, 1)
     epilogue = lines[lines.index("") + 1:]
-    assert epilogue[0].split()[2:] == list(piece_timeline.EPILOGUE_STEPS)
+    assert epilogue[0].split()[3:] == list(piece_timeline.EPILOGUE_STEPS)
     assert epilogue[2].split() == ["0", "split", "1", "10", "601", "1500", "40", "3000", "300"]
     assert epilogue[3].split() == ["1", "final", "1", "10", "600", "1500", "40", "2872", "300"]
