@@ -164,20 +164,22 @@ __device__ __forceinline__ constexpr int checked_staged_row_bytes() {
   return kRowBytes;
 }
 
-// O's rows (times inv_sum) into `staging` by two values a store (pack(address, a, b): fp32 partials).
-template <typename Out, int kBlockM, int kCols, int kStagingBytes, typename TensorO, typename Pack>
-__device__ __forceinline__ void stage_rows(const int (&row_local)[2], int col_in_quad, const TensorO& o_acc,
-                                           const float (&inv_sum)[2], char* staging, Pack pack) {
-  constexpr int kRowBytes = checked_staged_row_bytes<Out, kBlockM, kCols, kStagingBytes>();
+// The fp32 partials' rows (O times inv_sum) into `staging`, two values a store (stmatrix takes 16-bit only).
+template <int kBlockM, int kCols, int kStagingBytes, typename TensorO>
+__device__ __forceinline__ void stage_partial_rows(const int (&row_local)[2], int col_in_quad, const TensorO& o_acc,
+                                                   const float (&inv_sum)[2], char* staging) {
+  constexpr int kRowBytes = checked_staged_row_bytes<float, kBlockM, kCols, kStagingBytes>();
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     // One shared-memory address a row, the values at constant offsets from it (pinned here: hoisted
     // into the kernel's prologue as 64 addresses, they were spilled).
-    uint32_t row_addr = cute::cast_smem_ptr_to_uint(staging) + row_local[r] * kRowBytes + col_in_quad * int(sizeof(Out));
+    uint32_t row_addr = cute::cast_smem_ptr_to_uint(staging) + row_local[r] * kRowBytes + col_in_quad * int(sizeof(float));
     asm volatile("" : "+r"(row_addr));
 #pragma unroll
     for (int v = 2 * r; v < cute::size(o_acc); v += 4) {
-      pack(row_addr + (v / 4) * 8 * int(sizeof(Out)), o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
+      asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(row_addr + (v / 4) * 8 * int(sizeof(float))),
+                   "f"(o_acc(v) * inv_sum[r]), "f"(o_acc(v + 1) * inv_sum[r])
+                   : "memory");
     }
   }
 }
@@ -263,12 +265,7 @@ __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, cons
       params.lse_accum[partial_row(params, piece.slot, kv_head, row_base + row_local[r])] = lse[r];
     }
   }
-  stage_rows<float, kBlockM, kCols, kStagingBytes>(row_local, col_in_quad, o_acc, inv_sum, staging,
-                                                   [](uint32_t addr, float a, float b) {
-                                                     asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(addr), "f"(a),
-                                                                  "f"(b)
-                                                                  : "memory");
-                                                   });
+  stage_partial_rows<kBlockM, kCols, kStagingBytes>(row_local, col_in_quad, o_acc, inv_sum, staging);
   copy_staged_rows<float, kBlockM, kCols, kStagingBytes>(
       params, row_base, staging, wg_tid, warpgroup_barrier,
       [&](int row) { return params.out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV + col_base; });
