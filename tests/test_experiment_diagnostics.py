@@ -1,4 +1,5 @@
-"""CPU: the tables of the diagnostic patches in benchmarks/experiments/ (m_block_drift.py, piece_timeline.py),
+"""CPU: the tables of the diagnostic patches in benchmarks/experiments/ (m_block_drift.py, piece_timeline.py,
+grid_timeline.py),
 read from output lines as the patched kernels print them."""
 
 import sys
@@ -6,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "experiments"))
 
+import grid_timeline  # noqa: E402
 import m_block_drift  # noqa: E402
 import piece_timeline  # noqa: E402
 import stamp_lines  # noqa: E402
@@ -59,3 +61,22 @@ def test_epilogue_steps_by_warpgroup_and_output():
     assert epilogue[0].split()[3:] == list(piece_timeline.EPILOGUE_STEPS)
     assert epilogue[2].split() == ["0", "split", "1", "10", "601", "1500", "40", "3000", "300"]
     assert epilogue[3].split() == ["1", "final", "1", "10", "600", "1500", "40", "2872", "300"]
+
+
+def grid_line(z: int, t0: int, exit_ns: int, pieces: int) -> str:
+    second = "s1=102000 q1=104000 f1=105000 l1=200000 e1=202000 n1=30" if pieces > 1 else "s1=0 q1=0 f1=0 l1=0 e1=0 n1=0"
+    return (f"CS z={z} m=0 pieces={pieces} t0={t0} p0=1000 plast=190000 s0=100 q0=2000 f0=7000 l0=100000 e0=101000 "
+            f"n0=31 {second} s2=0 q2=0 f2=0 l2=0 e2=0 n2=0 exit={exit_ns}")
+
+
+def test_grid_timeline_span_tail_and_idle_time():
+    # two CTAs: the second starts 1 us later and leaves 10 us after the first; the first has two pieces
+    rows = stamp_lines.parse("\n".join([grid_line(0, 0, 203000, 2), grid_line(1, 1000, 212000, 1)]), "CS", 1)
+    lines = grid_timeline.table(rows)
+    assert lines[0] == "2 CTAs, span 213.0 us (first start to last exit)"
+    waiting = [line for line in lines if line.startswith("waiting for the last CTA")][0].split()[-3:]
+    assert waiting == ["0.00", "5.00", "10.00"]
+    assert any(line.startswith("piece 1 (1 CTAs, tiles 30-30)") for line in lines)
+    idle = [line for line in lines if line.startswith("no tile in hand")][0]
+    # CTA 0 holds tiles 93 + 95 us of the span, CTA 1 93 us: idle 25 and 120 us
+    assert idle.split()[7:10] == ["25.00", "72.50", "120.00"]
