@@ -1,5 +1,5 @@
 """CPU: the tables of the diagnostic patches in benchmarks/experiments/ (m_block_drift.py, piece_timeline.py,
-grid_timeline.py),
+grid_timeline.py, sm_rates.py),
 read from output lines as the patched kernels print them."""
 
 import sys
@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "exp
 import grid_timeline  # noqa: E402
 import m_block_drift  # noqa: E402
 import piece_timeline  # noqa: E402
+import sm_rates  # noqa: E402
 import stamp_lines  # noqa: E402
 
 
@@ -80,3 +81,19 @@ def test_grid_timeline_span_tail_and_idle_time():
     idle = [line for line in lines if line.startswith("no tile in hand")][0]
     # CTA 0 holds tiles 93 + 95 us of the span, CTA 1 93 us: idle 25 and 120 us
     assert idle.split()[7:10] == ["25.00", "72.50", "120.00"]
+
+
+def rates_line(sm: int, us_a_tile: float) -> str:
+    return (f"CS z={sm} m=0 sm={sm} pieces=1 t0=0 p0=0 plast=0 s0=0 q0=0 f0=1000 l0={1000 + int(64 * us_a_tile * 1000)} "
+            "e0=0 n0=64 exit=0")
+
+
+def test_sm_rates_ranks_the_same_slow_sms():
+    # 3 launches: the first two rank SMs 0 < 1 < 2 < 3 by us a tile, the third the other way round
+    launches = [[rates_line(sm, 3.0 + 0.01 * sm) for sm in range(4)]] * 2 + [[rates_line(sm, 3.1 - 0.01 * sm) for sm in range(4)]]
+    runs = sm_rates.launch_rates("\n".join(line for launch in launches for line in launch))
+    assert runs[0] == runs[1] and abs(runs[0][3] - 3.03) < 1e-9
+    assert sm_rates.rank_correlation(runs[0], runs[1]) == 1.0
+    assert sm_rates.rank_correlation(runs[0], runs[2]) == -1.0
+    lines = sm_rates.table(runs)
+    assert lines[0] == "3 launches, 4 SMs in all"
