@@ -35,6 +35,7 @@ template = jinja2.Template(open(sys.argv[1]).read())
 open(sys.argv[2], "w").write(template.render(dtype_q="nv_bfloat16", dtype_kv="nv_bfloat16", dtype_o="nv_bfloat16",
                                              dtype_idx="int32_t", head_dim_ckv=512, head_dim_kpe=64))
 PY
+# shellcheck disable=SC2054  # (the commas are inside -gencode=arch=...,code=...)
 # FlashInfer's own JIT flags for this module (flashinfer/jit/core.py, cpp_ext.py), sm_90a as its prebuilt one.
 flags=(-std=c++17 -O3 -DNDEBUG -use_fast_math -DFLASHINFER_ENABLE_F16 -DFLASHINFER_ENABLE_BF16
        -DFLASHINFER_ENABLE_FP8_E4M3 -DFLASHINFER_ENABLE_FP8_E5M2 -D_GLIBCXX_USE_CXX11_ABI=1
