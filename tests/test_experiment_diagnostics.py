@@ -23,6 +23,11 @@ def test_parse_keeps_the_last_launch_and_its_prefix():
     assert stamp_lines.parse(text, "DRIFT", 2) == [{"z": 0, "m": 1, "t0": 9}, {"z": 4, "m": 0, "t0": 11}]
 
 
+
+def test_parse_launches_splits_in_order():
+    text = "\n".join(["CS a=1", "CS a=2", "TL x=0", "CS a=3", "CS a=4"])
+    assert stamp_lines.parse_launches(text, "CS", 2) == [[{"a": 1}, {"a": 2}], [{"a": 3}, {"a": 4}]]
+
 def drift_line(z: int, m: int, t0: int, step: int) -> str:
     stamps = " ".join(f"p{k}={k * step}" for k in range(0, 32, 4))
     return f"DRIFT z={z} m={m} tiles=64 pieces=2 t0={t0} {stamps} end={32 * step}"

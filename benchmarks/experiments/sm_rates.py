@@ -18,11 +18,8 @@ import stamp_lines  # benchmarks/experiments/, beside this file
 
 def launch_rates(text: str, launches: int = 3) -> list[dict[int, float]]:
     """Each launch's {SM: us a tile}."""
-    rows = stamp_lines.parse(text, "CS", 1)
-    per_launch = len(rows) // launches
-    return [{row["sm"]: (row["l0"] - row["f0"]) / row["n0"] / 1000
-             for row in rows[k * per_launch:(k + 1) * per_launch] if row["pieces"] == 1 and row["n0"] > 8}
-            for k in range(launches)]
+    return [{row["sm"]: (row["l0"] - row["f0"]) / row["n0"] / 1000 for row in rows if row["pieces"] == 1 and row["n0"] > 8}
+            for rows in stamp_lines.parse_launches(text, "CS", launches)]
 
 
 def rank_correlation(a: dict[int, float], b: dict[int, float]) -> float:

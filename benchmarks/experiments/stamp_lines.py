@@ -1,5 +1,5 @@
 """What the diagnostic patches print: one line a CTA or piece, `PREFIX key=value ...` with integer values, once a
-launch. Shared by m_block_drift.py and piece_timeline.py."""
+launch. Shared by m_block_drift.py, piece_timeline.py, grid_timeline.py and sm_rates.py."""
 
 from __future__ import annotations
 
@@ -7,11 +7,18 @@ import argparse
 from collections.abc import Callable
 
 
-def parse(text: str, prefix: str, launches: int) -> list[dict[str, int]]:
-    """The last launch's `prefix` lines as dicts (each launch prints the same number of lines)."""
+def parse_launches(text: str, prefix: str, launches: int) -> list[list[dict[str, int]]]:
+    """Each launch's `prefix` lines as dicts (each launch prints the same number of lines)."""
     rows = [{key: int(value) for key, value in (field.split("=") for field in line.split()[1:])}
             for line in text.splitlines() if line.startswith(prefix + " ")]
-    return rows[len(rows) - len(rows) // launches:]
+    per_launch = len(rows) // launches
+    return [rows[len(rows) - (launches - k) * per_launch:len(rows) - (launches - k - 1) * per_launch]
+            for k in range(launches)]
+
+
+def parse(text: str, prefix: str, launches: int) -> list[dict[str, int]]:
+    """The last launch's `prefix` lines as dicts."""
+    return parse_launches(text, prefix, launches)[-1]
 
 
 def main(doc: str, prefix: str, table: Callable[[list[dict[str, int]]], list[str]],
