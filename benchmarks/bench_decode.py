@@ -11,6 +11,13 @@ each row's fastest kept); metadata computed outside the timed region. A variant 
 the GPU's native one runs through flash_mla.forced_variant (forward-compat); `VARIANT@BYTES` (e.g.
 sm80@232448) also plans its tiles for BYTES of shared memory per block (the sm80 module's 227 KB tile on
 an H100). Peers come from the prebuilt harness (bench_anchors.make_impl) and see the same inputs.
+
+--at-size adds two references to every row, timed the same way: `read_at_size` reads the row's bytes (a
+max over a buffer of that size) and `copy_at_size` copies half of them to the other half. The copy
+bandwidth (2 GiB, no flush) is the roofline every row's % is quoted against; these show what the
+device's own streaming kernels reach on the row's bytes in this harness (launch, ramp-up and tail, and
+the write-backs the L2 flush leaves). --l2-flush read flushes by reading instead of zeroing (see
+tests/timing.py); anchors.md's method is the default, `write`.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from mla_reference import DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode  # noqa: E402
-from timing import copy_bandwidth_gbs, matmul_tflops, time_cuda_ms  # noqa: E402
+from timing import L2_FLUSH_MODES, copy_bandwidth_gbs, matmul_tflops, time_cuda_ms  # noqa: E402
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -91,6 +98,25 @@ def peer(name: str, peers_dir: str):
     return prepare, page
 
 
+def at_size(kind: str):
+    """A reference that streams the row's bytes instead of decoding (--at-size): "read" or "copy"."""
+
+    def prepare(inputs):
+        _, nbytes = decode_flops_and_bytes(inputs)
+        words = int(nbytes) // 8
+        if kind == "read":
+            buffer = torch.ones(words, dtype=torch.int64, device="cuda")
+            return buffer.max
+        half = torch.ones(words // 2, dtype=torch.int64, device="cuda")
+        other = torch.empty_like(half)
+        return lambda: other.copy_(half)
+
+    return prepare, 64
+
+
+REFERENCES = ("read_at_size", "copy_at_size")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", default="sm80,sm86,sm89")
@@ -102,6 +128,10 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=1, help="time every row this many times, keep the fastest")
     parser.add_argument("--json", default=None, help="write all numbers here")
+    parser.add_argument("--at-size", action="store_true",
+                        help="also time a read and a copy of each row's bytes (read_at_size, copy_at_size)")
+    parser.add_argument("--l2-flush", choices=L2_FLUSH_MODES, default="write",
+                        help="how the L2 is flushed before each launch (default: write, anchors.md's)")
     parser.add_argument("--no-rotate", dest="rotate", action="store_false",
                         help="every round in the same order (default: round r starts each row with implementation r)")
     args = parser.parse_args()
@@ -114,6 +144,9 @@ def main() -> int:
     impls = {f"ours_{v}": (lambda v=v: ours(v)) for v in args.variants.split(",") if v}
     for name in filter(None, args.peers.split(",")):
         impls[name] = lambda name=name: peer(name, args.peers_dir)
+    if args.at_size:
+        impls["read_at_size"] = lambda: at_size("read")
+        impls["copy_at_size"] = lambda: at_size("copy")
 
     ready = {}
     for impl_name, make in impls.items():
@@ -143,18 +176,20 @@ def main() -> int:
                 inputs = inputs_by_page[page]
                 try:
                     run = prepare(inputs)
-                    if round_idx == 0:
+                    if round_idx == 0 and impl_name not in REFERENCES:
                         out, lse = run()
                         check = compare(out, lse, *reference_decode(inputs))
                         del out, lse
-                    ms = time_cuda_ms(run, iters=args.iters)
+                    ms = time_cuda_ms(run, iters=args.iters, flush_mode=args.l2_flush)
                 except Exception as error:
                     print(f"{impl_name} {case.label()}: failed ({error})", flush=True)
                     continue
                 if round_idx == 0:
                     flops, nbytes = decode_flops_and_bytes(inputs)
-                    results[key] = {"ms": ms, "flops": flops, "nbytes": nbytes, "max_abs": check.max_abs,
-                                    "ok": not check.failures, "ms_rounds": [ms]}
+                    checked = impl_name not in REFERENCES
+                    results[key] = {"ms": ms, "flops": flops, "nbytes": nbytes,
+                                    "max_abs": check.max_abs if checked else None,
+                                    "ok": not check.failures if checked else True, "ms_rounds": [ms]}
                 else:
                     results[key]["ms_rounds"].append(ms)
                     results[key]["ms"] = min(results[key]["ms"], ms)
@@ -165,7 +200,8 @@ def main() -> int:
         r.update(tflops=flops / r["ms"] / 1e9, gbs=nbytes / r["ms"] / 1e6, pct_copy=100 * nbytes / r["ms"] / 1e6 / bandwidth)
 
     names = list(dict.fromkeys(k[0] for k in results))
-    print(f"\nms (% of copy bandwidth {bandwidth:.0f} GB/s | TFLOP/s); 'x' = accuracy check failed")
+    print(f"\nms (% of copy bandwidth {bandwidth:.0f} GB/s | TFLOP/s); 'x' = accuracy check failed; "
+          f"L2 flushed by {args.l2_flush}")
     print(f"{'s_k':>5} {'lens':>6} {'h_q':>4} {'s_q':>3} " + " ".join(f"{n:>22}" for n in names))
     for seqlen_k, varlen, h_q, s_q in grid(args.quick, args.heads):
         cells = []
@@ -174,19 +210,22 @@ def main() -> int:
             if r is None:
                 cells.append(f"{'-':>22}")
                 continue
-            extra = f"{r['pct_copy']:.0f}%" if h_q * s_q <= 64 else f"{r['tflops']:.0f}T"
+            extra = f"{r['pct_copy']:.0f}%" if h_q * s_q <= 64 or n in REFERENCES else f"{r['tflops']:.0f}T"
             cells.append(f"{r['ms']:7.3f} ({extra:>5}){'x' if not r['ok'] else ' ':>1}".rjust(22))
         print(f"{seqlen_k:>5} {'varlen' if varlen else 'fixed':>6} {h_q:>4} {s_q:>3} " + " ".join(cells))
     if len(names) > 1:
         for n in names[1:]:
+            # A reference is compared on the memory-bound rows only, where streaming the bytes is the bound.
+            rows = [k for k in grid(args.quick, args.heads) if n not in REFERENCES or k[2] * k[3] <= 64]
             ratios = [results[(names[0], *k)]["ms"] / results[(n, *k)]["ms"]
-                      for k in [(a, b, c, d) for a, b, c, d in grid(args.quick, args.heads)]
-                      if (names[0], *k) in results and (n, *k) in results]
+                      for k in rows if (names[0], *k) in results and (n, *k) in results]
             if ratios:
                 geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-                print(f"time {names[0]} / {n}: geomean {geo:.3f}, min {min(ratios):.3f}, max {max(ratios):.3f}")
+                scope = " (memory-bound rows)" if n in REFERENCES else ""
+                print(f"time {names[0]} / {n}{scope}: geomean {geo:.3f}, min {min(ratios):.3f}, max {max(ratios):.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"device": torch.cuda.get_device_name(), "copy_gbs": bandwidth,
+                                               "l2_flush": args.l2_flush,
                                                "matmul_tflops": tflops_peak,
                                                "rows": [dict(zip(("impl", "s_k", "varlen", "h_q", "s_q"), k, strict=True), **v)
                                                         for k, v in results.items()]}, indent=1))

@@ -10,15 +10,31 @@ import torch
 L2_FLUSH_BYTES = 256 * 1024 * 1024
 
 
-def time_cuda_ms(fn: Callable[[], object], iters: int = 50, warmup: int = 5, flush_l2: bool = True) -> float:
-    """Median milliseconds of `fn`, each launch after a 256 MiB L2 flush, timed with CUDA events."""
+L2_FLUSH_MODES = ("write", "read")
+
+
+def time_cuda_ms(fn: Callable[[], object], iters: int = 50, warmup: int = 5, flush_l2: bool = True,
+                 flush_mode: str = "write") -> float:
+    """Median milliseconds of `fn`, each launch after a 256 MiB L2 flush, timed with CUDA events.
+
+    flush_mode "write" is anchors.md's flush (zeroing 256 MiB): it leaves the L2 full of dirty lines, which
+    the timed launch then writes back to device memory while it reads (up to the L2's 50 MB on an H100).
+    "read" evicts the L2 by reading 256 MiB instead, so the launch starts on clean lines.
+    """
+    if flush_mode not in L2_FLUSH_MODES:
+        raise ValueError(f"flush_mode: expected one of {L2_FLUSH_MODES}, got {flush_mode!r}")
     flush = torch.empty(L2_FLUSH_BYTES, dtype=torch.uint8, device="cuda") if flush_l2 else None
+    if flush is not None and flush_mode == "read":
+        flush.fill_(1)
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(iters):
         if flush is not None:
-            flush.zero_()
+            if flush_mode == "write":
+                flush.zero_()
+            else:
+                flush.view(torch.int64).max()
         start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
         fn()
