@@ -33,7 +33,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from mla_reference import DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode  # noqa: E402
+from mla_reference import HEAD_DIM_QK, HEAD_DIM_V, DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode  # noqa: E402
 from timing import L2_FLUSH_MODES, copy_bandwidth_gbs, matmul_tflops, time_cuda_ms  # noqa: E402
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -99,16 +99,23 @@ def peer(name: str, peers_dir: str):
 
 
 def at_size(kind: str):
-    """A reference that streams the row's bytes instead of decoding (--at-size): "read" or "copy"."""
+    """A reference that streams the row's bytes instead of decoding (--at-size): "read" or "copy". Its
+    buffers are allocated once, for the grid's largest row, and each row takes views of them: a buffer a row
+    made the caching allocator free and map memory around the other implementations' timed calls (run 181:
+    ours at 2x on two varlen rows of that process, never alone)."""
+    # words of the largest row: b=128 x s_k=8192 cached tokens, and Q and out of 2 x 128 rows each (16-bit)
+    largest = (128 * 8192 * HEAD_DIM_QK + 128 * 2 * 128 * (HEAD_DIM_QK + HEAD_DIM_V)) * 2 // 8
+    source = torch.ones(largest, dtype=torch.int64, device="cuda")
+    target = torch.empty(largest // 2, dtype=torch.int64, device="cuda") if kind == "copy" else None
 
     def prepare(inputs):
         _, nbytes = decode_flops_and_bytes(inputs)
         words = int(nbytes) // 8
+        if words > largest:
+            raise ValueError(f"at_size: a row of {nbytes:.0f} bytes is larger than the grid's largest")
         if kind == "read":
-            buffer = torch.ones(words, dtype=torch.int64, device="cuda")
-            return buffer.max
-        half = torch.ones(words // 2, dtype=torch.int64, device="cuda")
-        other = torch.empty_like(half)
+            return source[:words].max
+        half, other = source[: words // 2], target[: words // 2]
         return lambda: other.copy_(half)
 
     return prepare, 64

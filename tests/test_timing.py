@@ -1,7 +1,6 @@
 """CPU checks of the timing helpers' arguments (tests/timing.py); the timing itself needs a GPU."""
 
 import pytest
-
 from timing import L2_FLUSH_MODES, time_cuda_ms
 
 
