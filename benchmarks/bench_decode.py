@@ -139,15 +139,17 @@ def main() -> int:
                         help="also time a read and a copy of each row's bytes (read_at_size, copy_at_size)")
     parser.add_argument("--l2-flush", choices=L2_FLUSH_MODES, default="write",
                         help="how the L2 is flushed before each launch (default: write, anchors.md's)")
+    parser.add_argument("--order", default="",
+                        help="comma-separated implementation names to put first in every row, in this order "
+                        "(e.g. upstream_bf16,ours_sm90); the rounds then rotate from there")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="time each implementation this many times in a row (one after the other, each a median "
+                        "of --iters launches) and keep the fastest; rows whose repeats differ by >5%% are listed")
     parser.add_argument("--no-rotate", dest="rotate", action="store_false",
                         help="every round in the same order (default: round r starts each row with implementation r)")
     args = parser.parse_args()
 
     dtype = DTYPES[args.dtype]
-    bandwidth = copy_bandwidth_gbs()
-    tflops_peak = matmul_tflops(dtype=dtype)
-    print(f"{torch.cuda.get_device_name()}: copy {bandwidth:.0f} GB/s, {args.dtype} matmul {tflops_peak:.0f} TFLOP/s",
-          flush=True)
     impls = {f"ours_{v}": (lambda v=v: ours(v)) for v in args.variants.split(",") if v}
     for name in filter(None, args.peers.split(",")):
         impls[name] = lambda name=name: peer(name, args.peers_dir)
@@ -155,6 +157,18 @@ def main() -> int:
         impls["read_at_size"] = lambda: at_size("read")
         impls["copy_at_size"] = lambda: at_size("copy")
 
+    first = [name for name in args.order.split(",") if name]
+    unknown = [name for name in first if name not in impls]
+    if unknown:
+        parser.error(f"--order: unknown implementation(s) {', '.join(unknown)}; expected among {', '.join(impls)}")
+    impls = {name: impls[name] for name in first + [n for n in impls if n not in first]}
+    if args.repeat < 1:
+        parser.error(f"--repeat: expected at least 1, got {args.repeat}")
+
+    bandwidth = copy_bandwidth_gbs()
+    tflops_peak = matmul_tflops(dtype=dtype)
+    print(f"{torch.cuda.get_device_name()}: copy {bandwidth:.0f} GB/s, {args.dtype} matmul {tflops_peak:.0f} TFLOP/s",
+          flush=True)
     ready = {}
     for impl_name, make in impls.items():
         try:
@@ -201,7 +215,8 @@ def main() -> int:
             del reference
             for impl_name, (key, inputs, run, check) in prepared.items():
                 try:
-                    ms = time_cuda_ms(run, iters=args.iters, flush_mode=args.l2_flush)
+                    repeats = [time_cuda_ms(run, iters=args.iters, flush_mode=args.l2_flush) for _ in range(args.repeat)]
+                    ms = min(repeats)
                 except Exception as error:
                     print(f"{impl_name} {key}: failed ({error})", flush=True)
                     continue
@@ -209,9 +224,11 @@ def main() -> int:
                     flops, nbytes = decode_flops_and_bytes(inputs)
                     results[key] = {"ms": ms, "flops": flops, "nbytes": nbytes,
                                     "max_abs": check.max_abs if check else None,
-                                    "ok": not check.failures if check else True, "ms_rounds": [ms]}
+                                    "ok": not check.failures if check else True, "ms_rounds": [ms],
+                                    "ms_repeats": [repeats]}
                 else:
                     results[key]["ms_rounds"].append(ms)
+                    results[key]["ms_repeats"].append(repeats)
                     results[key]["ms"] = min(results[key]["ms"], ms)
             del prepared
             del inputs_by_page
@@ -244,6 +261,12 @@ def main() -> int:
                 geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
                 scope = " (memory-bound rows)" if n in REFERENCES else ""
                 print(f"time {names[0]} / {n}{scope}: geomean {geo:.3f}, min {min(ratios):.3f}, max {max(ratios):.3f}")
+    if args.repeat > 1:
+        uneven = [(k, r["ms_repeats"]) for k, r in results.items()
+                  if any(max(reps) > 1.05 * min(reps) for reps in r["ms_repeats"])]
+        print(f"rows whose --repeat timings differ by >5%: {len(uneven)} of {len(results)}")
+        for (impl_name, *row), reps in uneven:
+            print(f"  {impl_name} {row}: " + "; ".join(" ".join(f"{ms:.3f}" for ms in r) for r in reps))
     if args.json:
         Path(args.json).write_text(json.dumps({"device": torch.cuda.get_device_name(), "copy_gbs": bandwidth,
                                                "l2_flush": args.l2_flush,
