@@ -37,6 +37,7 @@ from mla_reference import HEAD_DIM_QK, HEAD_DIM_V, DecodeCase, compare, decode_f
 from timing import L2_FLUSH_MODES, copy_bandwidth_gbs, matmul_tflops, time_cuda_ms  # noqa: E402
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+BATCH = 128
 
 
 def grid(quick: bool, heads: str = ""):
@@ -98,13 +99,13 @@ def peer(name: str, peers_dir: str):
     return prepare, page
 
 
-def at_size(kind: str):
+def at_size(kind: str, rows):
     """A reference that streams the row's bytes instead of decoding (--at-size): "read" or "copy". Its
     buffers are allocated once, for the grid's largest row, and each row takes views of them: a buffer a row
     made the caching allocator free and map memory around the other implementations' timed calls (run 181:
-    ours at 2x on two varlen rows of that process, never alone)."""
-    # words of the largest row: b=128 x s_k=8192 cached tokens, and Q and out of 2 x 128 rows each (16-bit)
-    largest = (128 * 8192 * HEAD_DIM_QK + 128 * 2 * 128 * (HEAD_DIM_QK + HEAD_DIM_V)) * 2 // 8
+    ours at 2x on two varlen rows of that process, never alone). `rows` are the grid's (s_k, varlen, h_q, s_q)."""
+    # 16-bit words of the largest row: its cached tokens (at most b x s_k), Q and out (decode_flops_and_bytes)
+    largest = max(BATCH * (s_k * HEAD_DIM_QK + s_q * h_q * (HEAD_DIM_QK + HEAD_DIM_V)) for s_k, _, h_q, s_q in rows) * 2 // 8
     source = torch.ones(largest, dtype=torch.int64, device="cuda")
     target = torch.empty(largest // 2, dtype=torch.int64, device="cuda") if kind == "copy" else None
 
@@ -112,7 +113,7 @@ def at_size(kind: str):
         _, nbytes = decode_flops_and_bytes(inputs)
         words = int(nbytes) // 8
         if words > largest:
-            raise ValueError(f"at_size: a row of {nbytes:.0f} bytes is larger than the grid's largest")
+            raise ValueError(f"at_size: a row of {nbytes:.0f} bytes is larger than the grid's largest ({8 * largest})")
         if kind == "read":
             return source[:words].max
         half, other = source[: words // 2], target[: words // 2]
@@ -154,8 +155,9 @@ def main() -> int:
     for name in filter(None, args.peers.split(",")):
         impls[name] = lambda name=name: peer(name, args.peers_dir)
     if args.at_size:
-        impls["read_at_size"] = lambda: at_size("read")
-        impls["copy_at_size"] = lambda: at_size("copy")
+        rows = grid(args.quick, args.heads)
+        impls["read_at_size"] = lambda: at_size("read", rows)
+        impls["copy_at_size"] = lambda: at_size("copy", rows)
 
     first = [name for name in args.order.split(",") if name]
     unknown = [name for name in first if name not in impls]
@@ -195,7 +197,7 @@ def main() -> int:
                 key = (impl_name, seqlen_k, varlen, h_q, s_q)
                 if round_idx > 0 and key not in results:
                     continue  # failed in the first round
-                case = DecodeCase(128, seqlen_k, h_q, s_q, varlen=varlen, page_block_size=page, dtype=dtype, seed=1234)
+                case = DecodeCase(BATCH, seqlen_k, h_q, s_q, varlen=varlen, page_block_size=page, dtype=dtype, seed=1234)
                 if page not in inputs_by_page:
                     inputs_by_page[page] = make_inputs(case, "cuda")
                 inputs = inputs_by_page[page]

@@ -69,7 +69,7 @@ def model_rows(config: str, costs: list[int], draws: int, sm_count: int, piece_b
     parts = num_parts(rows, sm_count)
     fixed = [makespan([seqlen_k] * BATCH, parts, c, piece) for c in costs]
     bench_lengths = benchmark_draw(seqlen_k) if with_benchmark_draw else None
-    bench = [makespan(bench_lengths, parts, c, piece) for c in costs] if bench_lengths else None
+    bench = [makespan(bench_lengths, parts, c, piece) for c in costs] if bench_lengths is not None else None
     means = [statistics.mean(makespan(varlen_draw(seqlen_k, random.Random(seed)), parts, c, piece)[0]
                              for seed in range(draws)) for c in costs]
     lines = [f"{config} ({parts} parts, a piece {piece:g} blocks): critical part in blocks, / cost {costs[0]}'s"]
