@@ -7,7 +7,10 @@ beside the peers when they are installed.
 Grid and method as ../shared/anchors.md: b=128, h_kv=1, page 64, causal, s_k in {4096, 8192} fixed or
 varlen (uniform in [s_k/2, s_k], one seeded draw), h_q in {16, 64, 128}, s_q in {1, 2}; median of 50
 launches after a 256 MiB L2 flush, row by row with every implementation in turn (--rounds N: N passes,
-each row's fastest kept); metadata computed outside the timed region. A variant other than
+each row's fastest kept); metadata computed outside the timed region. One difference from anchors.md:
+a ~0.5 ms spin kernel sits between the flush and each timed launch, so the timed region holds GPU time
+only (a call's host path longer than the flush made whole rows 10-100% slow at random, run 186;
+--no-hide-launch restores anchors.md's method, --host-us reports the host time a call). A variant other than
 the GPU's native one runs through flash_mla.forced_variant (forward-compat); `VARIANT@BYTES` (e.g.
 sm80@232448) also plans its tiles for BYTES of shared memory per block (the sm80 module's 227 KB tile on
 an H100). Peers come from the prebuilt harness (bench_anchors.make_impl) and see the same inputs.
@@ -26,7 +29,9 @@ import argparse
 import contextlib
 import json
 import math
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -78,10 +83,16 @@ def ours(spec: str):
         with ctx():
             meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
 
+        def call():
+            return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
+                                                    inputs.cache_seqlens, 512, meta, splits, causal=True)
+
+        if variant == native and not smem:
+            return call  # no context to enter: the call's host time is the API's alone (--host-us)
+
         def run():
             with ctx():
-                return flash_mla.flash_mla_with_kvcache(inputs.q, inputs.k_cache, inputs.block_table,
-                                                        inputs.cache_seqlens, 512, meta, splits, causal=True)
+                return call()
         return run
 
     return prepare, 64
@@ -125,6 +136,19 @@ def at_size(kind: str, rows):
 REFERENCES = ("read_at_size", "copy_at_size")
 
 
+def host_us(run, calls: int) -> tuple[float, float]:
+    """Median and max microseconds the host spends in `run` (from the call to its return), each call made
+    with the GPU idle. If it exceeds the L2 flush's ~90 us, --no-hide-launch times the excess too."""
+    times = []
+    for _ in range(calls):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        run()
+        times.append(1e6 * (time.perf_counter() - start))
+    torch.cuda.synchronize()
+    return statistics.median(times), max(times)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", default="sm80,sm86,sm89")
@@ -140,6 +164,12 @@ def main() -> int:
                         help="also time a read and a copy of each row's bytes (read_at_size, copy_at_size)")
     parser.add_argument("--l2-flush", choices=L2_FLUSH_MODES, default="write",
                         help="how the L2 is flushed before each launch (default: write, anchors.md's)")
+    parser.add_argument("--no-hide-launch", dest="hide_launch", action="store_false",
+                        help="start each timed region right after the L2 flush, as anchors.md does (default: a "
+                        "~0.5 ms spin kernel first, so that no call's host path falls inside it; run 186)")
+    parser.add_argument("--host-us", action="store_true",
+                        help="also report each implementation's host time a call (microseconds from the call "
+                        "to its return, GPU idle, median and max of --iters calls)")
     parser.add_argument("--order", default="",
                         help="comma-separated implementation names to put first in every row, in this order "
                         "(e.g. upstream_bf16,ours_sm90); the rounds then rotate from there")
@@ -217,8 +247,10 @@ def main() -> int:
             del reference
             for impl_name, (key, inputs, run, check) in prepared.items():
                 try:
-                    repeats = [time_cuda_ms(run, iters=args.iters, flush_mode=args.l2_flush) for _ in range(args.repeat)]
+                    repeats = [time_cuda_ms(run, iters=args.iters, flush_mode=args.l2_flush,
+                                            hide_launch=args.hide_launch) for _ in range(args.repeat)]
                     ms = min(repeats)
+                    host = host_us(run, args.iters) if args.host_us else None
                 except Exception as error:
                     print(f"{impl_name} {key}: failed ({error})", flush=True)
                     continue
@@ -227,11 +259,13 @@ def main() -> int:
                     results[key] = {"ms": ms, "flops": flops, "nbytes": nbytes,
                                     "max_abs": check.max_abs if check else None,
                                     "ok": not check.failures if check else True, "ms_rounds": [ms],
-                                    "ms_repeats": [repeats]}
+                                    "ms_repeats": [repeats], "host_us": host}
                 else:
                     results[key]["ms_rounds"].append(ms)
                     results[key]["ms_repeats"].append(repeats)
                     results[key]["ms"] = min(results[key]["ms"], ms)
+                    if host:
+                        results[key]["host_us"] = [min(a, b) for a, b in zip(results[key]["host_us"], host, strict=True)]
             del prepared
             del inputs_by_page
         print(f"round {round_idx + 1} of {args.rounds}: done", flush=True)
@@ -263,6 +297,13 @@ def main() -> int:
                 geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
                 scope = " (memory-bound rows)" if n in REFERENCES else ""
                 print(f"time {names[0]} / {n}{scope}: geomean {geo:.3f}, min {min(ratios):.3f}, max {max(ratios):.3f}")
+    if args.host_us:
+        print("\nhost time a call, us (median / max of the call's return, GPU idle before each)")
+        print(f"{'s_k':>5} {'lens':>6} {'h_q':>4} {'s_q':>3} " + " ".join(f"{n:>22}" for n in names))
+        for row in grid(args.quick, args.heads):
+            cells = [results.get((n, *row), {}).get("host_us") for n in names]
+            print(f"{row[0]:>5} {'varlen' if row[1] else 'fixed':>6} {row[2]:>4} {row[3]:>3} " + " ".join(
+                f"{'-':>22}" if c is None else f"{c[0]:.0f} / {c[1]:.0f}".rjust(22) for c in cells))
     if args.repeat > 1:
         uneven = [(k, r["ms_repeats"]) for k, r in results.items()
                   if any(max(reps) > 1.05 * min(reps) for reps in r["ms_repeats"])]
@@ -271,7 +312,7 @@ def main() -> int:
             print(f"  {impl_name} {row}: " + "; ".join(" ".join(f"{ms:.3f}" for ms in r) for r in reps))
     if args.json:
         Path(args.json).write_text(json.dumps({"device": torch.cuda.get_device_name(), "copy_gbs": bandwidth,
-                                               "l2_flush": args.l2_flush,
+                                               "l2_flush": args.l2_flush, "hide_launch": args.hide_launch,
                                                "matmul_tflops": tflops_peak,
                                                "rows": [dict(zip(("impl", "s_k", "varlen", "h_q", "s_q"), k, strict=True), **v)
                                                         for k, v in results.items()]}, indent=1))

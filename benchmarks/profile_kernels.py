@@ -222,7 +222,7 @@ def eager_vs_graph(ctx, configs: str, batch: int, varlen: bool, peers_dir: str |
         runs = ours_and_upstream(ctx, inputs, peers_dir)
         for name, run in runs.items():
             with ctx():
-                eager = time_cuda_ms(run)
+                eager = time_cuda_ms(run, hide_launch=False)  # the host's part is what this measures
                 try:
                     for _ in range(3):
                         run()
@@ -230,7 +230,7 @@ def eager_vs_graph(ctx, configs: str, batch: int, varlen: bool, peers_dir: str |
                     graph = torch.cuda.CUDAGraph()
                     with torch.cuda.graph(graph):
                         run()
-                    replay = time_cuda_ms(graph.replay)
+                    replay = time_cuda_ms(graph.replay, hide_launch=False)
                     del graph
                 except RuntimeError as error:  # a peer that cannot be captured
                     print(f"  {config} {name}: graph capture failed: {str(error)[:80]}")

@@ -28,3 +28,22 @@ def test_unknown_flush_mode_is_rejected():
     result = run_bench("--l2-flush", "zero")
     assert result.returncode == 2
     assert "--l2-flush" in result.stderr
+
+
+HOST = BENCH.parent / "host_overhead.py"
+
+
+def run_host(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(HOST), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_host_overhead_configs_are_checked():
+    result = run_host("--configs", "4096:16")
+    assert result.returncode == 2
+    assert "--configs: expected s_k:h_q:s_q" in result.stderr
+
+
+def test_host_overhead_peers_need_their_folder():
+    result = run_host("--peers", "upstream_bf16")
+    assert result.returncode == 2
+    assert "--peers needs --peers-dir" in result.stderr

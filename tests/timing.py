@@ -12,14 +12,25 @@ L2_FLUSH_BYTES = 256 * 1024 * 1024
 
 L2_FLUSH_MODES = ("write", "read")
 
+# GPU clock cycles of the spin kernel that hide_launch queues before each timed launch: ~0.5 ms at the
+# H100's 1.98 GHz, longer than any host path of one decode call, so the timed region starts on a GPU that
+# already has the call's kernels queued.
+HIDE_LAUNCH_CYCLES = 1_000_000
+
 
 def time_cuda_ms(fn: Callable[[], object], iters: int = 50, warmup: int = 5, flush_l2: bool = True,
-                 flush_mode: str = "write") -> float:
+                 flush_mode: str = "write", hide_launch: bool = True) -> float:
     """Median milliseconds of `fn`, each launch after a 256 MiB L2 flush, timed with CUDA events.
 
     flush_mode "write" is anchors.md's flush (zeroing 256 MiB): it leaves the L2 full of dirty lines, which
     the timed launch then writes back to device memory while it reads (up to the L2's 50 MB on an H100).
     "read" evicts the L2 by reading 256 MiB instead, so the launch starts on clean lines.
+
+    hide_launch (the default) queues a spin kernel (HIDE_LAUNCH_CYCLES, ~0.5 ms) between the flush and
+    the start event, so that only GPU time is measured. Without it the start event follows the flush
+    directly, and a call whose host path (Python checks, dispatch, launches) outlasts the flush's ~90 us is
+    timed with the excess: sporadic 10-100% slow medians of ours, whose host path is 40-130 us on the
+    device machine (benchmarks/NOTES.md, runs 184-186). anchors.md's method is hide_launch=False.
     """
     if flush_mode not in L2_FLUSH_MODES:
         raise ValueError(f"flush_mode: expected one of {L2_FLUSH_MODES}, got {flush_mode!r}")
@@ -35,6 +46,8 @@ def time_cuda_ms(fn: Callable[[], object], iters: int = 50, warmup: int = 5, flu
                 flush.zero_()
             else:
                 flush.view(torch.int64).max()
+        if hide_launch:
+            torch.cuda._sleep(HIDE_LAUNCH_CYCLES)
         start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
         fn()
