@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_decode import BATCH, peer  # noqa: E402
+from bench_decode import BATCH, parse_configs, peer  # noqa: E402
 from mla_reference import DecodeCase, make_inputs  # noqa: E402
 
 
@@ -70,12 +70,7 @@ def main() -> int:
     parser.add_argument("--peers", default="")
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
-    try:
-        configs = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",") if c]
-        if any(len(c) != 3 for c in configs):
-            raise ValueError
-    except ValueError:
-        parser.error(f"--configs: expected s_k:h_q:s_q[,...], got {args.configs!r}")
+    configs = parse_configs(parser, args.configs)
     if args.peers and not args.peers_dir:
         parser.error("--peers needs --peers-dir")
 

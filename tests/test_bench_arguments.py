@@ -47,3 +47,17 @@ def test_host_overhead_peers_need_their_folder():
     result = run_host("--peers", "upstream_bf16")
     assert result.returncode == 2
     assert "--peers needs --peers-dir" in result.stderr
+
+
+L2_STATE = BENCH.parent / "l2_state.py"
+
+
+def test_l2_state_checks_its_arguments():
+    result = subprocess.run([sys.executable, str(L2_STATE), "--configs", "4096"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert "--configs: expected s_k:h_q:s_q" in result.stderr
+    result = subprocess.run([sys.executable, str(L2_STATE), "--peers", "upstream_bf16"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert "--peers needs --peers-dir" in result.stderr

@@ -1,0 +1,97 @@
+"""Each implementation's decode kernel time and call time after each L2 state the benchmark's flush can leave.
+
+    python benchmarks/l2_state.py [--configs 4096:128:1,4096:64:2] [--peers-dir .peers --peers upstream_bf16]
+
+anchors.md's flush zeroes 256 MiB and leaves the L2 full of dirty lines, which the timed launch writes back
+while it reads; a reading flush leaves it full of clean ones. For each config (s_k:h_q:s_q, b=128, h_kv=1,
+page 64, causal, fixed lengths) and each state, `zero`, `read` and `zero+read` (zeroed, then read: the dirty
+lines written back before the call), this prints the decode kernel's mean time under torch.profiler over 10
+calls and the median event-timed call over 20, each after the flush and the spin kernel that keeps the host
+out of the timed region (tests/timing.py). Ours' combine overlaps its decode kernel (a programmatic dependent
+launch), so only the call time compares the two implementations whole. benchmarks/NOTES.md, run 193.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_decode import BATCH, ours, parse_configs, peer  # noqa: E402
+from mla_reference import DecodeCase, make_inputs  # noqa: E402
+from timing import HIDE_LAUNCH_CYCLES, L2_FLUSH_BYTES  # noqa: E402
+
+STATES = ("zero", "read", "zero+read")
+
+
+def decode_kernel_us(prof) -> float | None:
+    """Mean device time of the profiled decode kernel (ours' or a peer's; not a combine)."""
+    for event in prof.key_averages():
+        name = event.key
+        if "combine" not in name and ("decode" in name or "mla_kernel" in name or "splitkv" in name):
+            return getattr(event, "device_time", None) or event.cuda_time
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", default="4096:128:1,4096:64:2")
+    parser.add_argument("--peers-dir", default=None)
+    parser.add_argument("--peers", default="")
+    args = parser.parse_args()
+    configs = parse_configs(parser, args.configs)
+    if args.peers and not args.peers_dir:
+        parser.error("--peers needs --peers-dir")
+
+    import flash_mla
+
+    variant = flash_mla.native_variant(torch.cuda.get_device_capability())
+    impls = {"ours": ours(variant)[0]}
+    for name in filter(None, args.peers.split(",")):
+        impls[name] = peer(name, args.peers_dir)[0]
+    buffer = torch.ones(L2_FLUSH_BYTES // 8, dtype=torch.int64, device="cuda")
+    flushes = {"zero": lambda: buffer.zero_(), "read": lambda: buffer.max(),
+               "zero+read": lambda: (buffer.zero_(), buffer.max())}
+    print(f"{torch.cuda.get_device_name()}: us, decode kernel (profiler mean of 10) / call (event median of 20)")
+    print(f"{'config':>12} {'impl':>14} " + " ".join(f"{state:>18}" for state in STATES))
+    for seqlen_k, h_q, s_q in configs:
+        inputs = make_inputs(DecodeCase(BATCH, seqlen_k, h_q, s_q, seed=1234), "cuda")
+        for name, prepare in impls.items():
+            run = prepare(inputs)
+            cells = []
+            for state in STATES:
+                flush = flushes[state]
+                for _ in range(3):
+                    run()
+                torch.cuda.synchronize()
+                with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+                    for _ in range(10):
+                        flush()
+                        torch.cuda._sleep(HIDE_LAUNCH_CYCLES)
+                        run()
+                    torch.cuda.synchronize()
+                calls = []
+                for _ in range(20):
+                    flush()
+                    torch.cuda._sleep(HIDE_LAUNCH_CYCLES)
+                    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                    start.record()
+                    run()
+                    stop.record()
+                    stop.synchronize()
+                    calls.append(1000 * start.elapsed_time(stop))
+                kernel = decode_kernel_us(prof)
+                call = sorted(calls)[len(calls) // 2]
+                cells.append(f"{'-' if kernel is None else f'{kernel:.1f}':>8} / {call:7.1f}")
+            print(f"{f'{seqlen_k}/{h_q}/{s_q}':>12} {name:>14} " + " ".join(f"{c:>18}" for c in cells), flush=True)
+        del inputs
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
