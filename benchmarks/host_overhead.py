@@ -17,9 +17,7 @@ and each peer's call as the anchors' harness makes it (a pybind function, no Pyt
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -27,23 +25,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_decode import BATCH, parse_configs, peer  # noqa: E402
+from bench_decode import BATCH, host_us, parse_configs, peer  # noqa: E402
 from mla_reference import DecodeCase, make_inputs  # noqa: E402
-
-
-def host_us(fn, calls: int) -> tuple[float, float]:
-    """Median and 90th percentile of the host's microseconds in fn, the GPU idle before each call."""
-    for _ in range(5):
-        fn()
-    times = []
-    for _ in range(calls):
-        torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        times.append(1e6 * (time.perf_counter() - start))
-    torch.cuda.synchronize()
-    times.sort()
-    return statistics.median(times), times[int(0.9 * (len(times) - 1))]
 
 
 def calls_of(inputs, variant: str) -> dict:

@@ -4,11 +4,12 @@
 
 anchors.md's flush zeroes 256 MiB and leaves the L2 full of dirty lines, which the timed launch writes back
 while it reads; a reading flush leaves it full of clean ones. For each config (s_k:h_q:s_q, b=128, h_kv=1,
-page 64, causal, fixed lengths) and each state, `zero`, `read` and `zero+read` (zeroed, then read: the dirty
-lines written back before the call), this prints the decode kernel's mean time under torch.profiler over 10
-calls and the median event-timed call over 20, each after the flush and the spin kernel that keeps the host
-out of the timed region (tests/timing.py). Ours' combine overlaps its decode kernel (a programmatic dependent
-launch), so only the call time compares the two implementations whole. benchmarks/NOTES.md, run 193.
+page 64, causal, fixed lengths) and each L2 state (tests/timing.py's flush modes: `write` zeroes 256 MiB,
+`read` reads it, `write+read` does both, so the dirty lines are written back before the call), this prints
+the decode kernel's mean time under torch.profiler over 10 calls and the median event-timed call over 20,
+each after the flush and the spin kernel that keeps the host out of the timed region. Ours' combine
+overlaps its decode kernel (a programmatic dependent launch), so only the call time compares the two
+implementations whole. benchmarks/NOTES.md, run 193.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_decode import BATCH, ours, parse_configs, peer  # noqa: E402
 from mla_reference import DecodeCase, make_inputs  # noqa: E402
-from timing import HIDE_LAUNCH_CYCLES, L2_FLUSH_BYTES  # noqa: E402
-
-STATES = ("zero", "read", "zero+read")
+from timing import HIDE_LAUNCH_CYCLES, L2_FLUSH_MODES, l2_flush, time_cuda_ms  # noqa: E402
 
 
 def decode_kernel_us(prof) -> float | None:
@@ -54,18 +53,15 @@ def main() -> int:
     impls = {"ours": ours(variant)[0]}
     for name in filter(None, args.peers.split(",")):
         impls[name] = peer(name, args.peers_dir)[0]
-    buffer = torch.ones(L2_FLUSH_BYTES // 8, dtype=torch.int64, device="cuda")
-    flushes = {"zero": lambda: buffer.zero_(), "read": lambda: buffer.max(),
-               "zero+read": lambda: (buffer.zero_(), buffer.max())}
+    flushes = {mode: l2_flush(mode) for mode in L2_FLUSH_MODES}
     print(f"{torch.cuda.get_device_name()}: us, decode kernel (profiler mean of 10) / call (event median of 20)")
-    print(f"{'config':>12} {'impl':>14} " + " ".join(f"{state:>18}" for state in STATES))
+    print(f"{'config':>12} {'impl':>14} " + " ".join(f"{mode:>18}" for mode in L2_FLUSH_MODES))
     for seqlen_k, h_q, s_q in configs:
         inputs = make_inputs(DecodeCase(BATCH, seqlen_k, h_q, s_q, seed=1234), "cuda")
         for name, prepare in impls.items():
             run = prepare(inputs)
             cells = []
-            for state in STATES:
-                flush = flushes[state]
+            for mode, flush in flushes.items():
                 for _ in range(3):
                     run()
                 torch.cuda.synchronize()
@@ -75,18 +71,8 @@ def main() -> int:
                         torch.cuda._sleep(HIDE_LAUNCH_CYCLES)
                         run()
                     torch.cuda.synchronize()
-                calls = []
-                for _ in range(20):
-                    flush()
-                    torch.cuda._sleep(HIDE_LAUNCH_CYCLES)
-                    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                    start.record()
-                    run()
-                    stop.record()
-                    stop.synchronize()
-                    calls.append(1000 * start.elapsed_time(stop))
+                call = 1000 * time_cuda_ms(run, iters=20, flush_mode=mode)
                 kernel = decode_kernel_us(prof)
-                call = sorted(calls)[len(calls) // 2]
                 cells.append(f"{'-' if kernel is None else f'{kernel:.1f}':>8} / {call:7.1f}")
             print(f"{f'{seqlen_k}/{h_q}/{s_q}':>12} {name:>14} " + " ".join(f"{c:>18}" for c in cells), flush=True)
         del inputs

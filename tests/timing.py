@@ -10,7 +10,7 @@ import torch
 L2_FLUSH_BYTES = 256 * 1024 * 1024
 
 
-L2_FLUSH_MODES = ("write", "read")
+L2_FLUSH_MODES = ("write", "read", "write+read")
 
 # GPU clock cycles of the spin kernel that hide_launch queues before each timed launch: ~0.5 ms at the
 # H100's 1.98 GHz, longer than any host path of one decode call, so the timed region starts on a GPU that
@@ -18,13 +18,25 @@ L2_FLUSH_MODES = ("write", "read")
 HIDE_LAUNCH_CYCLES = 1_000_000
 
 
+def l2_flush(flush_mode: str = "write") -> Callable[[], None]:
+    """A call that flushes the L2 through a 256 MiB buffer (allocated once, here): "write" zeroes it
+    (anchors.md's flush; it leaves the L2 full of dirty lines, which the next launch writes back while it
+    reads, up to the L2's 50 MB on an H100), "read" reads it (clean lines), "write+read" zeroes then reads it
+    (the dirty lines are written back before the next launch)."""
+    if flush_mode not in L2_FLUSH_MODES:
+        raise ValueError(f"flush_mode: expected one of {L2_FLUSH_MODES}, got {flush_mode!r}")
+    buffer = torch.ones(L2_FLUSH_BYTES // 8, dtype=torch.int64, device="cuda")
+    if flush_mode == "write":
+        return buffer.zero_
+    if flush_mode == "read":
+        return buffer.max
+    return lambda: (buffer.zero_(), buffer.max())
+
+
 def time_cuda_ms(fn: Callable[[], object], iters: int = 50, warmup: int = 5, flush_l2: bool = True,
                  flush_mode: str = "write", hide_launch: bool = True) -> float:
-    """Median milliseconds of `fn`, each launch after a 256 MiB L2 flush, timed with CUDA events.
-
-    flush_mode "write" is anchors.md's flush (zeroing 256 MiB): it leaves the L2 full of dirty lines, which
-    the timed launch then writes back to device memory while it reads (up to the L2's 50 MB on an H100).
-    "read" evicts the L2 by reading 256 MiB instead, so the launch starts on clean lines.
+    """Median milliseconds of `fn`, each launch after a 256 MiB L2 flush (l2_flush(flush_mode)), timed
+    with CUDA events.
 
     hide_launch (the default) queues a spin kernel (HIDE_LAUNCH_CYCLES, ~0.5 ms) between the flush and
     the start event, so that only GPU time is measured. Without it the start event follows the flush
@@ -34,18 +46,13 @@ def time_cuda_ms(fn: Callable[[], object], iters: int = 50, warmup: int = 5, flu
     """
     if flush_mode not in L2_FLUSH_MODES:
         raise ValueError(f"flush_mode: expected one of {L2_FLUSH_MODES}, got {flush_mode!r}")
-    flush = torch.empty(L2_FLUSH_BYTES, dtype=torch.uint8, device="cuda") if flush_l2 else None
-    if flush is not None and flush_mode == "read":
-        flush.fill_(1)
+    flush = l2_flush(flush_mode) if flush_l2 else None
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(iters):
         if flush is not None:
-            if flush_mode == "write":
-                flush.zero_()
-            else:
-                flush.view(torch.int64).max()
+            flush()
         if hide_launch:
             torch.cuda._sleep(HIDE_LAUNCH_CYCLES)
         start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
