@@ -5,10 +5,10 @@
 anchors.md's flush zeroes 256 MiB and leaves the L2 full of dirty lines, which the timed launch writes back
 while it reads; a reading flush leaves it full of clean ones. For each config (s_k:h_q:s_q, b=128, h_kv=1,
 page 64, causal, fixed lengths) and each L2 state (tests/timing.py's flush modes: `write` zeroes 256 MiB,
-`read` reads it, `write+read` does both, so the dirty lines are written back before the call), this prints
-the decode kernel's mean time under torch.profiler over 10 calls and the median event-timed call over 20,
-each after the flush and the spin kernel that keeps the host out of the timed region. Ours' combine
-overlaps its decode kernel (a programmatic dependent launch), so only the call time compares the two
+`read` reads it, `write+read` does both, so the dirty lines are written back before the call), this times 20
+calls with time_cuda_ms (each after the flush and the spin kernel that keeps the host out of the timed
+region) under torch.profiler, and prints the decode kernel's mean time over them and the median call. Ours'
+combine overlaps its decode kernel (a programmatic dependent launch), so only the call time compares the two
 implementations whole. benchmarks/NOTES.md, run 193.
 """
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_decode import BATCH, ours, parse_configs, peer  # noqa: E402
 from mla_reference import DecodeCase, make_inputs  # noqa: E402
-from timing import HIDE_LAUNCH_CYCLES, L2_FLUSH_MODES, l2_flush, time_cuda_ms  # noqa: E402
+from timing import L2_FLUSH_MODES, time_cuda_ms  # noqa: E402
 
 
 def decode_kernel_us(prof) -> float | None:
@@ -53,25 +53,19 @@ def main() -> int:
     impls = {"ours": ours(variant)[0]}
     for name in filter(None, args.peers.split(",")):
         impls[name] = peer(name, args.peers_dir)[0]
-    flushes = {mode: l2_flush(mode) for mode in L2_FLUSH_MODES}
-    print(f"{torch.cuda.get_device_name()}: us, decode kernel (profiler mean of 10) / call (event median of 20)")
+    print(f"{torch.cuda.get_device_name()}: us, decode kernel (profiler mean of 20 calls) / call (event median of 20)")
     print(f"{'config':>12} {'impl':>14} " + " ".join(f"{mode:>18}" for mode in L2_FLUSH_MODES))
     for seqlen_k, h_q, s_q in configs:
         inputs = make_inputs(DecodeCase(BATCH, seqlen_k, h_q, s_q, seed=1234), "cuda")
         for name, prepare in impls.items():
             run = prepare(inputs)
             cells = []
-            for mode, flush in flushes.items():
-                for _ in range(3):
+            for mode in L2_FLUSH_MODES:
+                for _ in range(3):  # warm-up outside the profile: its calls follow no flush
                     run()
                 torch.cuda.synchronize()
                 with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-                    for _ in range(10):
-                        flush()
-                        torch.cuda._sleep(HIDE_LAUNCH_CYCLES)
-                        run()
-                    torch.cuda.synchronize()
-                call = 1000 * time_cuda_ms(run, iters=20, flush_mode=mode)
+                    call = 1000 * time_cuda_ms(run, iters=20, warmup=0, flush_mode=mode)
                 kernel = decode_kernel_us(prof)
                 cells.append(f"{'-' if kernel is None else f'{kernel:.1f}':>8} / {call:7.1f}")
             print(f"{f'{seqlen_k}/{h_q}/{s_q}':>12} {name:>14} " + " ".join(f"{c:>18}" for c in cells), flush=True)

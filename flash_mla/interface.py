@@ -22,7 +22,7 @@ import os
 import torch
 
 from . import ops
-from .targets import HOPPER_VARIANTS, device_index, require_cuda_device, select_variant, smem_per_block
+from .targets import device_index, require_cuda_device, select_variant, smem_per_block
 
 MAX_SEQLEN_Q = 16  # query tokens per request a decode kernel takes (MTP / speculative decoding)
 MAX_HEADS_Q = 128
@@ -246,12 +246,9 @@ def flash_mla_with_kvcache(
     (batch, h_q, s_q). With causal, query token i of s_q sees cache positions < len - s_q + i + 1.
     A sequence of length 0 gives out 0 and lse +inf.
     """
-    if (is_fp8_kvcache or indices is not None or attn_sink is not None or extra_k_cache is not None
-            or extra_indices_in_kvcache is not None or topk_length is not None or extra_topk_length is not None):
-        # (tested first without building a keyword dict: this runs on every call's host path)
-        _not_supported(is_fp8_kvcache=is_fp8_kvcache, indices=indices, attn_sink=attn_sink, extra_k_cache=extra_k_cache,
-                       extra_indices_in_kvcache=extra_indices_in_kvcache, topk_length=topk_length,
-                       extra_topk_length=extra_topk_length)
+    _not_supported(is_fp8_kvcache=is_fp8_kvcache, indices=indices, attn_sink=attn_sink, extra_k_cache=extra_k_cache,
+                   extra_indices_in_kvcache=extra_indices_in_kvcache, topk_length=topk_length,
+                   extra_topk_length=extra_topk_length)
     check_decode_args(q, k_cache, block_table, cache_seqlens, head_dim_v)
     if softmax_scale is None:
         softmax_scale = q.shape[-1] ** -0.5
@@ -295,6 +292,5 @@ def flash_mla_with_kvcache(
 
     return ops.op(variant, "decode")(
         q, k_cache, block_table, cache_seqlens, metadata, splits, float(softmax_scale), bool(causal), chunk_blocks,
-        # Only the Ampere-class modules plan their tile by it; the Hopper kernel has one tile.
-        0 if variant in HOPPER_VARIANTS else smem_per_block(variant, device_index(q.device)),
+        smem_per_block(variant, device_index(q.device)),
     )

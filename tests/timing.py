@@ -44,9 +44,7 @@ def time_cuda_ms(fn: Callable[[], object], iters: int = 50, warmup: int = 5, flu
     timed with the excess: sporadic 10-100% slow medians of ours, whose host path is 40-130 us on the
     device machine (benchmarks/NOTES.md, runs 184-186). anchors.md's method is hide_launch=False.
     """
-    if flush_mode not in L2_FLUSH_MODES:
-        raise ValueError(f"flush_mode: expected one of {L2_FLUSH_MODES}, got {flush_mode!r}")
-    flush = l2_flush(flush_mode) if flush_l2 else None
+    flush = l2_flush(flush_mode) if flush_l2 else None  # (checks flush_mode before allocating)
     for _ in range(warmup):
         fn()
     times = []
