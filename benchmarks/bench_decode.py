@@ -13,7 +13,9 @@ only (a call's host path longer than the flush made whole rows 10-100% slow at r
 --no-hide-launch restores anchors.md's method, --host-us reports the host time a call). A variant other than
 the GPU's native one runs through flash_mla.forced_variant (forward-compat); `VARIANT@BYTES` (e.g.
 sm80@232448) also plans its tiles for BYTES of shared memory per block (the sm80 module's 227 KB tile on
-an H100). Peers come from the prebuilt harness (bench_anchors.make_impl) and see the same inputs.
+an H100), and `VARIANT/pPAGE` (e.g. sm90/p16) runs it on a cache of PAGE-token blocks (16, 32 or 64; default
+64, the grid's): `--variants sm90,sm90/p32,sm90/p16` compares the page sizes. Peers come from the prebuilt
+harness (bench_anchors.make_impl) and see the same inputs.
 
 --at-size adds two references to every row, timed the same way: `read_at_size` reads the row's bytes (a
 max over a buffer of that size) and `copy_at_size` copies half of them to the other half. The copy
@@ -72,11 +74,23 @@ def parse_configs(parser: argparse.ArgumentParser, text: str) -> list[tuple[int,
     return configs
 
 
+PAGE_SIZES = (16, 32, 64)
+
+
+def parse_variant(spec: str) -> tuple[str, int | None, int]:
+    """`VARIANT[@BYTES][/pPAGE]` as (variant, shared memory per block or None, page block size)."""
+    rest, _, page = spec.partition("/p")
+    variant, _, smem = rest.partition("@")
+    if not variant or (smem and not smem.isdigit()) or (page and (not page.isdigit() or int(page) not in PAGE_SIZES)):
+        raise ValueError(f"expected VARIANT[@BYTES][/pPAGE] with PAGE in {PAGE_SIZES}, got {spec!r}")
+    return variant, int(smem) if smem else None, int(page) if page else 64
+
+
 def ours(spec: str):
     import flash_mla
     from flash_mla import targets
 
-    variant, _, smem = spec.partition("@")
+    variant, smem, page = parse_variant(spec)
     native = flash_mla.native_variant(torch.cuda.get_device_capability())
 
     def prepare(inputs):
@@ -88,7 +102,7 @@ def ours(spec: str):
                 if variant != native:
                     stack.enter_context(flash_mla.forced_variant(variant))
                 if smem:
-                    stack.enter_context(targets.forced_smem_per_block(int(smem)))
+                    stack.enter_context(targets.forced_smem_per_block(smem))
                 yield
 
         with ctx():
@@ -106,7 +120,7 @@ def ours(spec: str):
                 return call()
         return run
 
-    return prepare, 64
+    return prepare, page
 
 
 def peer(name: str, peers_dir: str):
@@ -196,6 +210,11 @@ def main() -> int:
     args = parser.parse_args()
 
     dtype = DTYPES[args.dtype]
+    for spec in filter(None, args.variants.split(",")):
+        try:
+            parse_variant(spec)
+        except ValueError as error:
+            parser.error(f"--variants: {error}")
     impls = {f"ours_{v}": (lambda v=v: ours(v)) for v in args.variants.split(",") if v}
     for name in filter(None, args.peers.split(",")):
         impls[name] = lambda name=name: peer(name, args.peers_dir)

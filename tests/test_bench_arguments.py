@@ -13,6 +13,8 @@ BAD_ARGUMENTS = [
     ("bench_decode.py", ["--variants", "sm90", "--order", "upstream_bf16"], "--order: unknown implementation(s) upstream_bf16"),
     ("bench_decode.py", ["--repeat", "0"], "--repeat: expected at least 1"),
     ("bench_decode.py", ["--l2-flush", "zero"], "--l2-flush"),
+    ("bench_decode.py", ["--variants", "sm90/p48"], "--variants: expected VARIANT[@BYTES][/pPAGE]"),
+    ("bench_decode.py", ["--variants", "sm80@lots"], "--variants: expected VARIANT[@BYTES][/pPAGE]"),
     ("host_overhead.py", ["--configs", "4096:16"], "--configs: expected s_k:h_q:s_q"),
     ("host_overhead.py", ["--peers", "upstream_bf16"], "--peers needs --peers-dir"),
     ("l2_state.py", ["--configs", "4096"], "--configs: expected s_k:h_q:s_q"),
