@@ -1,11 +1,12 @@
 """Each implementation's decode kernel time and call time after each L2 state the benchmark's flush can leave.
 
-    python benchmarks/l2_state.py [--configs 4096:128:1,4096:64:2] [--peers-dir .peers --peers upstream_bf16]
+    python benchmarks/l2_state.py [--configs 4096:128:1,4096:64:2] [--varlen] [--peers-dir .peers --peers upstream_bf16]
 
 anchors.md's flush zeroes 256 MiB and leaves the L2 full of dirty lines, which the timed launch writes back
 while it reads; a reading flush leaves it full of clean ones. For each config (s_k:h_q:s_q, b=128, h_kv=1,
-page 64, causal, fixed lengths) and each L2 state (tests/timing.py's flush modes: `write` zeroes 256 MiB,
-`read` reads it, `write+read` does both, so the dirty lines are written back before the call), this times 20
+page 64, causal, fixed lengths, or with --varlen the benchmark's varlen draw) and each L2 state
+(tests/timing.py's flush modes: `write` zeroes 256 MiB, `read` reads it, `write+read` does both, so the
+dirty lines are written back before the call), this times 20
 calls with time_cuda_ms (each after the flush and the spin kernel that keeps the host out of the timed
 region) under torch.profiler, and prints the decode kernel's mean time over them and the median call. Ours'
 combine overlaps its decode kernel (a programmatic dependent launch), so only the call time compares the two
@@ -42,6 +43,7 @@ def main() -> int:
     parser.add_argument("--configs", default="4096:128:1,4096:64:2")
     parser.add_argument("--peers-dir", default=None)
     parser.add_argument("--peers", default="")
+    parser.add_argument("--varlen", action="store_true", help="the benchmark's varlen lengths (uniform in [s_k/2, s_k])")
     args = parser.parse_args()
     configs = parse_configs(parser, args.configs)
     if args.peers and not args.peers_dir:
@@ -56,7 +58,7 @@ def main() -> int:
     print(f"{torch.cuda.get_device_name()}: us, decode kernel (profiler mean of 20 calls) / call (event median of 20)")
     print(f"{'config':>12} {'impl':>14} " + " ".join(f"{mode:>18}" for mode in L2_FLUSH_MODES))
     for seqlen_k, h_q, s_q in configs:
-        inputs = make_inputs(DecodeCase(BATCH, seqlen_k, h_q, s_q, seed=1234), "cuda")
+        inputs = make_inputs(DecodeCase(BATCH, seqlen_k, h_q, s_q, varlen=args.varlen, seed=1234), "cuda")
         for name, prepare in impls.items():
             run = prepare(inputs)
             cells = []
@@ -68,7 +70,8 @@ def main() -> int:
                     call = 1000 * time_cuda_ms(run, iters=20, warmup=0, flush_mode=mode)
                 kernel = decode_kernel_us(prof)
                 cells.append(f"{'-' if kernel is None else f'{kernel:.1f}':>8} / {call:7.1f}")
-            print(f"{f'{seqlen_k}/{h_q}/{s_q}':>12} {name:>14} " + " ".join(f"{c:>18}" for c in cells), flush=True)
+            label = f"{seqlen_k}/{h_q}/{s_q}" + ("v" if args.varlen else "")
+            print(f"{label:>12} {name:>14} " + " ".join(f"{c:>18}" for c in cells), flush=True)
         del inputs
     return 0
 
