@@ -88,6 +88,18 @@ __device__ __forceinline__ void row_statistics(const DecodeParams& params, bool 
   lse = seen ? row_max * params.softmax_scale + logf(total) : (is_split ? -INFINITY : INFINITY);
 }
 
+// An L2 cache policy that keeps the lines it tags past evict-normal and evict-first traffic.
+__device__ __forceinline__ uint64_t l2_evict_last_policy() {
+  uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
+  return policy;
+}
+
+// Two floats to global memory (8-byte aligned), their L2 lines tagged with `policy`.
+__device__ __forceinline__ void store_two_floats(float* dst, float a, float b, uint64_t policy) {
+  asm volatile("st.global.L2::cache_hint.v2.f32 [%0], {%1, %2}, %3;" ::"l"(dst), "f"(a), "f"(b), "l"(policy) : "memory");
+}
+
 // The epilogue's stores: this thread's two rows (row_local) of its warpgroup's 64 x kCols slice of O,
 // columns [col_base, ...) in wgmma's accumulator order, times inv_sum, into out (one split: 16-bit,
 // and the lse from warpgroup 0) or into the fp32 partials (several: out_accum and lse_accum).
@@ -125,13 +137,14 @@ __device__ __forceinline__ void store_rows(const DecodeParams& params, const Wor
       out_row[r] = params.out_accum + partial * kHeadDimV + col_base;
       if (row_valid[r] && writes_lse) params.lse_accum[partial] = lse[r];
     }
+    // The partials go to the L2 as evict-last: the column split streams KV evict-normal at up to 64 rows
+    // (column_split_kernel.cuh), which otherwise pushes them out before the combine kernel reads them (run 201:
+    // 21 of 30 MB back from DRAM at 4096/64/1 varlen). The combine discards each row once read.
+    const uint64_t keep_in_l2 = l2_evict_last_policy();
 #pragma unroll
     for (int v = 0; v < cute::size(o_acc); v += 2) {
       const int r = (v / 2) % 2;
-      if (row_valid[r]) {
-        *reinterpret_cast<float2*>(out_row[r] + (v / 4) * 8) =
-            make_float2(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
-      }
+      if (row_valid[r]) store_two_floats(out_row[r] + (v / 4) * 8, o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r], keep_in_l2);
     }
   }
 }

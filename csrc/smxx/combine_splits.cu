@@ -42,6 +42,18 @@ __device__ __forceinline__ float warp_max(float v) {
   return v;
 }
 
+// A partial row is scratch once read: the warp drops its lines from the L2 without writing them back (else
+// their dirty lines reach DRAM during the next kernel). Lane l < 16 discards the row's l-th 128-byte line;
+// `row` is 128-byte aligned (out_accum is a fresh allocation; each row is 2 KB). Every lane must have read
+// the row first.
+__device__ __forceinline__ void drop_from_l2(const char* row, int lane) {
+  static_assert(kHeadDimV * sizeof(float) % 128 == 0, "a partial row is whole 128-byte lines");
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  __syncwarp();
+  if (lane < kHeadDimV * int(sizeof(float)) / 128) asm volatile("discard.global.L2 [%0], 128;" ::"l"(row + lane * 128) : "memory");
+#endif
+}
+
 // grid: (ceil(h_kv * rows_per_kv / kRowsPerCta), batch).
 template <typename Element>
 __global__ void __launch_bounds__(kCombineThreads)
@@ -96,6 +108,7 @@ combine_splits_kernel(const DecodeParams params) {
       acc[i].z += weight * v.z;
       acc[i].w += weight * v.w;
     }
+    drop_from_l2(reinterpret_cast<const char*>(split_part - lane), lane);
   }
   const float inv = 1.f / weight_sum;
 #pragma unroll
