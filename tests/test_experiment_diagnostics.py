@@ -1,5 +1,5 @@
 """CPU: the tables of the diagnostic patches in benchmarks/experiments/ (m_block_drift.py, piece_timeline.py,
-grid_timeline.py, sm_rates.py),
+grid_timeline.py, sm_rates.py, flush_timeline.py),
 read from output lines as the patched kernels print them."""
 
 import sys
@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "experiments"))
 
+import flush_timeline  # noqa: E402
 import grid_timeline  # noqa: E402
 import m_block_drift  # noqa: E402
 import piece_timeline  # noqa: E402
@@ -102,3 +103,25 @@ def test_sm_rates_ranks_the_same_slow_sms():
     assert sm_rates.rank_correlation(runs[0], runs[2]) == -1.0
     lines = sm_rates.table(runs)
     assert lines[0] == "3 launches, 4 SMs in all"
+
+
+def tps_line(ready: int, pieces: list[int], end: int) -> str:
+    stamps = " ".join(f"p{k}={value}" for k, value in enumerate(pieces))
+    return f"TPS z=0 x=0 sm=3 b0=0 b1=1 entry={ready - 500} ready={ready} {stamps} end={end}"
+
+
+def test_flush_timeline_splits_calls_at_marks_and_skips_stale_piece_slots():
+    text = "\n".join([
+        tps_line(1000, [0, 0, 0, 0], 9000), "MARK warmup 0",  # the warm-up call is left out
+        # write: CTA 1's p3 (5) is stale, from an earlier launch; its first piece ends at 61000 ns
+        tps_line(10_000, [60_000, 0, 130_000, 0], 131_000), tps_line(12_000, [0, 70_000, 0, 5], 141_000),
+        "MARK write 0",
+        tps_line(10_000, [50_000, 0, 0, 90_000], 120_000), "MARK read 0",
+    ])
+    calls = flush_timeline.parse_calls(text)
+    assert [mode for mode, _ in calls] == ["warmup", "write", "read"]
+    # us from the first ready: latest ready 2, first piece ends 50 and 60 (median 55), ends 121 and 131
+    assert flush_timeline.call_row(calls[1][1]) == (2.0, 55.0, 60.0, 126.0, 131.0)
+    lines = flush_timeline.table(text)
+    assert lines[-2] == "median write: 2.0 55.0 60.0 126.0 131.0"
+    assert lines[-1] == "median read: 0.0 40.0 40.0 110.0 110.0"
