@@ -113,7 +113,7 @@ def tps_line(ready: int, pieces: list[int], end: int) -> str:
 def test_flush_timeline_splits_calls_at_marks_and_skips_stale_piece_slots():
     text = "\n".join([
         tps_line(1000, [0, 0, 0, 0], 9000), "MARK warmup 0",  # the warm-up call is left out
-        # write: CTA 1's p3 (5) is stale, from an earlier launch; its first piece ends at 61000 ns
+        # write: CTA 1's p3 (5) is stale, from an earlier launch; its first piece ends at p1, 60 us after the first ready
         tps_line(10_000, [60_000, 0, 130_000, 0], 131_000), tps_line(12_000, [0, 70_000, 0, 5], 141_000),
         "MARK write 0",
         tps_line(10_000, [50_000, 0, 0, 90_000], 120_000), "MARK read 0",

@@ -88,7 +88,8 @@ __device__ __forceinline__ void row_statistics(const DecodeParams& params, bool 
   lse = seen ? row_max * params.softmax_scale + logf(total) : (is_split ? -INFINITY : INFINITY);
 }
 
-// An L2 cache policy that keeps the lines it tags past evict-normal and evict-first traffic.
+// An L2 evict-last cache policy for the lines a store tags. (Without a persisting L2 carve-out, which a library
+// does not set, it does not keep them resident: run 204.)
 __device__ __forceinline__ uint64_t l2_evict_last_policy() {
   uint64_t policy;
   asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
@@ -137,9 +138,10 @@ __device__ __forceinline__ void store_rows(const DecodeParams& params, const Wor
       out_row[r] = params.out_accum + partial * kHeadDimV + col_base;
       if (row_valid[r] && writes_lse) params.lse_accum[partial] = lse[r];
     }
-    // The partials go to the L2 as evict-last: the column split streams KV evict-normal at up to 64 rows
-    // (column_split_kernel.cuh), which otherwise pushes them out before the combine kernel reads them (run 201:
-    // 21 of 30 MB back from DRAM at 4096/64/1 varlen). The combine discards each row once read.
+    // The partials are stored evict-last, and the combine discards each row once read: together 1-3% on the
+    // varlen memory rows, each half about half of it (benchmarks/NOTES.md runs 202-203). Written to keep them in
+    // the L2 past the column split's evict-normal KV stream (run 201), the hint does not do that (the combine
+    // still reads two thirds of them from DRAM, run 204); the gain is in the decode kernel.
     const uint64_t keep_in_l2 = l2_evict_last_policy();
 #pragma unroll
     for (int v = 0; v < cute::size(o_acc); v += 2) {
