@@ -4,9 +4,9 @@
 
 A call whose host path outlasts the work queued before it leaves the GPU idle: in eager decoding at small
 batches, and inside bench_decode's timed region when it outlasts the L2 flush (runs 184-186 in
-benchmarks/NOTES.md; bench_decode.py --hide-launch). CUDA graphs replay none of it. For each config
-(s_k:h_q:s_q, b=128, h_kv=1, page 64, causal) this prints the median and 90th-percentile microseconds, with
-the GPU idle before each call, of:
+benchmarks/NOTES.md; bench_decode.py times GPU time only, unless --no-hide-launch). CUDA graphs replay none
+of it. For each config (s_k:h_q:s_q, b=128, h_kv=1, page 64, causal) this prints the median and
+90th-percentile microseconds, with the GPU idle before each call, of:
   api          flash_mla.flash_mla_with_kvcache (checks, metadata object, dispatch, the op);
   checks       its Python argument checks alone (flash_mla.interface.check_decode_args);
   op           the registered torch op alone (torch.ops.flash_mla.<variant>_decode: the dispatcher, the C++
@@ -25,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_decode import BATCH, host_us, parse_configs, peer  # noqa: E402
+from bench_decode import BATCH, DTYPES, host_us, parse_configs, peer  # noqa: E402
 from mla_reference import DecodeCase, make_inputs  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def calls_of(inputs, variant: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default="4096:16:1,4096:128:2")
-    parser.add_argument("--dtype", choices=["bf16", "fp16"], default="bf16")
+    parser.add_argument("--dtype", choices=list(DTYPES), default="bf16")
     parser.add_argument("--peers-dir", default=None)
     parser.add_argument("--peers", default="")
     parser.add_argument("--calls", type=int, default=200)
@@ -59,7 +59,7 @@ def main() -> int:
 
     import flash_mla
 
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[args.dtype]
+    dtype = DTYPES[args.dtype]
     variant = flash_mla.native_variant(torch.cuda.get_device_capability())
     peers = {name: peer(name, args.peers_dir)[0] for name in filter(None, args.peers.split(","))}
     print(f"{torch.cuda.get_device_name()}, variant {variant}: host us a call, median / p90 of {args.calls}")

@@ -20,13 +20,15 @@ import statistics
 import sys
 from pathlib import Path
 
+import stamp_lines  # benchmarks/experiments/, beside this file
+
 
 def parse_calls(text: str) -> list[tuple[str, list[dict[str, int]]]]:
     """Each call's flush mode and TPS lines (the lines before its `MARK mode i`)."""
     calls, current = [], []
     for line in text.splitlines():
         if line.startswith("TPS "):
-            current.append({key: int(value) for key, value in (field.split("=") for field in line.split()[1:])})
+            current.append(stamp_lines.fields(line))
         elif line.startswith("MARK "):
             calls.append((line.split()[1], current))
             current = []

@@ -7,10 +7,14 @@ import argparse
 from collections.abc import Callable
 
 
+def fields(line: str) -> dict[str, int]:
+    """One printed line's `key=value` fields after its prefix word."""
+    return {key: int(value) for key, value in (field.split("=") for field in line.split()[1:])}
+
+
 def parse_launches(text: str, prefix: str, launches: int) -> list[list[dict[str, int]]]:
     """Each launch's `prefix` lines as dicts (each launch prints the same number of lines)."""
-    rows = [{key: int(value) for key, value in (field.split("=") for field in line.split()[1:])}
-            for line in text.splitlines() if line.startswith(prefix + " ")]
+    rows = [fields(line) for line in text.splitlines() if line.startswith(prefix + " ")]
     per_launch = len(rows) // launches
     return [rows[len(rows) - (launches - k) * per_launch:len(rows) - (launches - k - 1) * per_launch]
             for k in range(launches)]
