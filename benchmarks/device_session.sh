@@ -41,10 +41,11 @@ if step artifacts; then
 fi
 if step sanitize; then  # memcheck + racecheck: split-heavy varlen with empty sequences; a 128-row group; a 256-row one (sm90: tile pairs)
   # SANITIZE_SITE=/tmp/abi/site_new checks a build of the abi step (run from /tmp, so that the source tree's
-  # flash_mla/ does not shadow it) instead of the editable install of the build step.
+  # flash_mla/ does not shadow it) instead of the editable install of the build step. SANITIZE_TOOLS=memcheck
+  # skips racecheck.
   cases=${SANITIZE_CASES:-"b8-sk200-hq16-sq1-p64-causal-varlen-zeros3 b4-sk700-hq64-sq2-p64-causal-varlen b4-sk700-hq128-sq2-p64-causal-varlen"}
   repo=$PWD
-  for case in $cases; do for tool in memcheck racecheck; do
+  for case in $cases; do for tool in ${SANITIZE_TOOLS:-memcheck racecheck}; do
     (if [ -n "${SANITIZE_SITE:-}" ]; then cd /tmp && export PYTHONPATH=$SANITIZE_SITE:$PYTHONPATH; fi
      FLASH_MLA_FORWARD_COMPAT=1 timeout ${SANITIZE_TIMEOUT:-300} compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -p no:cacheprovider \
       "$repo/tests/test_flash_mla_${SANITIZE_MODULE:-sm80}.py" -k "$case and bf16" > "/tmp/sanitize_${tool}_$case.log" 2>&1)
