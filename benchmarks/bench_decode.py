@@ -63,14 +63,14 @@ def grid(quick: bool, heads: str = ""):
     return rows
 
 
-def parse_configs(parser: argparse.ArgumentParser, text: str) -> list[tuple[int, int, int]]:
-    """--configs "s_k:h_q:s_q[,...]" as int triples; a malformed one stops the parser (exit 2) naming it."""
+def parse_configs(parser: argparse.ArgumentParser, text: str, option: str = "--configs") -> list[tuple[int, int, int]]:
+    """`option` ("s_k:h_q:s_q[,...]") as int triples; a malformed one stops the parser (exit 2) naming it."""
     try:
         configs = [tuple(int(x) for x in c.split(":")) for c in text.split(",") if c]
         if not configs or any(len(c) != 3 for c in configs):
             raise ValueError
     except ValueError:
-        parser.error(f"--configs: expected s_k:h_q:s_q[,...], got {text!r}")
+        parser.error(f"{option}: expected s_k:h_q:s_q[,...], got {text!r}")
     return configs
 
 

@@ -19,6 +19,11 @@ BAD_ARGUMENTS = [
     ("host_overhead.py", ["--peers", "upstream_bf16"], "--peers needs --peers-dir"),
     ("l2_state.py", ["--configs", "4096"], "--configs: expected s_k:h_q:s_q"),
     ("l2_state.py", ["--peers", "upstream_bf16"], "--peers needs --peers-dir"),
+    ("flushed_calls.py", ["--config", "4096:16"], "--config: expected s_k:h_q:s_q"),
+    ("flushed_calls.py", ["--config", "4096:16:1,8192:16:1"], "--config: expected one s_k:h_q:s_q"),
+    ("flushed_calls.py", ["--impl", "upstream_bf16"], "--impl: a peer needs --peers-dir"),
+    ("flushed_calls.py", ["--calls", "0"], "--calls: expected at least 1"),
+    ("flushed_calls.py", ["--mode", "zero"], "--mode"),
 ]
 
 
