@@ -21,8 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_decode import BATCH, parse_configs  # noqa: E402
-from timing import L2_FLUSH_MODES  # noqa: E402
+import torch  # noqa: E402
+from bench_decode import BATCH, ours, parse_configs, peer  # noqa: E402
+from mla_reference import DecodeCase, make_inputs  # noqa: E402
+from timing import HIDE_LAUNCH_CYCLES, L2_FLUSH_MODES, l2_flush  # noqa: E402
 
 
 def main() -> int:
@@ -35,26 +37,21 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=3)
     parser.add_argument("--varlen", action="store_true", help="the benchmark's varlen lengths")
     args = parser.parse_args()
-    if "," in args.config:
+    configs = parse_configs(parser, args.config, "--config")
+    if len(configs) != 1:
         parser.error(f"--config: expected one s_k:h_q:s_q, got {args.config!r}")
-    ((seqlen_k, h_q, s_q),) = parse_configs(parser, args.config, "--config")
+    (seqlen_k, h_q, s_q), = configs
     if args.impl != "ours" and not args.peers_dir:
         parser.error("--impl: a peer needs --peers-dir")
     if args.calls < 1:
         parser.error(f"--calls: expected at least 1, got {args.calls}")
 
-    import bench_decode
-    import torch
-    from mla_reference import DecodeCase, make_inputs
-    from timing import HIDE_LAUNCH_CYCLES, l2_flush
-
     if args.impl == "ours":
         import flash_mla
 
-        spec = args.variant or flash_mla.native_variant(torch.cuda.get_device_capability())
-        prepare = bench_decode.ours(spec)[0]
+        prepare = ours(args.variant or flash_mla.native_variant(torch.cuda.get_device_capability()))[0]
     else:
-        prepare = bench_decode.peer(args.impl, args.peers_dir)[0]
+        prepare = peer(args.impl, args.peers_dir)[0]
     run = prepare(make_inputs(DecodeCase(BATCH, seqlen_k, h_q, s_q, varlen=args.varlen, seed=1234), "cuda"))
     flush = l2_flush(args.mode)
     for _ in range(2):
