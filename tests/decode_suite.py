@@ -16,7 +16,16 @@ import zlib
 
 import pytest
 import torch
-from mla_reference import INVALID_BLOCK_ID, DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode
+from mla_reference import (
+    HEAD_DIM_QK,
+    INVALID_BLOCK_ID,
+    DecodeCase,
+    DecodeInputs,
+    compare,
+    decode_flops_and_bytes,
+    make_inputs,
+    reference_decode,
+)
 
 FORWARD_COMPAT_ENV = "FLASH_MLA_FORWARD_COMPAT"
 # "quick" (default: ~110 tests a module, seconds on a GPU) or "full" (the whole cross product issue #3 lists,
@@ -295,6 +304,48 @@ def test_kv_cache_blocks_past_4_gib(variant, h_q, s_q):
     out, lse = run_decode(moved)
     del moved, pool
     result = compare(out, lse, *reference_decode(inputs, rounding_scale=True))
+    assert not result.failures, result.failures
+
+
+@pytest.mark.gpu
+@pytest.mark.whole_gpu
+def test_batch_past_the_grid_y_limit(variant):
+    """More sequences than a CUDA grid's y dimension holds (65535): the split combine's grid put the batch
+    there and failed to launch. In the deterministic mode (splits every 4096 tokens) two long sequences, one
+    each side of the limit, split in three; the short ones (1-64 tokens) share one block, so the cache stays
+    small; one sequence is empty. Two KV heads of 8 query rows make two row groups a sequence in the combine.
+    Sequences on both sides of the limit are checked against the reference."""
+    b, page, h_kv, h_q, long_len = 65536 + 8, 64, 2, 16, 10000
+    gen = torch.Generator().manual_seed(71)
+    lens = torch.randint(1, page + 1, (b,), generator=gen, dtype=torch.int32)
+    long_rows, empty_row = [70, b - 3], b - 1
+    long_blocks = -(-long_len // page)
+    lens[long_rows] = long_len
+    lens[empty_row] = 0
+    num_blocks = 1 + len(long_rows) * long_blocks  # block 0: every short sequence's
+    table = torch.full((b, long_blocks), INVALID_BLOCK_ID, dtype=torch.int32)
+    table[:, 0] = 0
+    table[empty_row, 0] = INVALID_BLOCK_ID
+    ids = torch.randperm(num_blocks - 1, generator=gen).to(torch.int32) + 1
+    for k, row in enumerate(long_rows):
+        table[row] = ids[k * long_blocks:(k + 1) * long_blocks]
+    need = b * h_q * HEAD_DIM_QK * 2 * 10  # q, out, the poisoned pool, the partials: ~10x q
+    free, _ = torch.cuda.mem_get_info()
+    if free < need + 2**30:
+        pytest.skip(f"needs ~{need / 2**30:.1f} GiB of GPU memory, {free / 2**30:.1f} GiB free")
+    device_gen = torch.Generator(device="cuda").manual_seed(71)
+    k_cache = torch.randn(num_blocks, page, h_kv, HEAD_DIM_QK, generator=device_gen, device="cuda").to(torch.bfloat16)
+    tail = long_len - (long_blocks - 1) * page  # NaN past each long sequence's end
+    for row in long_rows:
+        k_cache[int(table[row, -1]), tail:] = float("nan")
+    q = torch.randn(b, 1, h_q, HEAD_DIM_QK, generator=device_gen, device="cuda").to(torch.bfloat16)
+    inputs = DecodeInputs(q, k_cache, table.cuda(), lens.cuda(), HEAD_DIM_QK**-0.5, True)
+    out, lse = run_decode(inputs, deterministic=True)
+    checked = [0, 1, long_rows[0], 65534, 65535, 65536, long_rows[1], b - 2, empty_row]
+    index = torch.tensor(checked, device="cuda")
+    subset = DecodeInputs(q[index], k_cache, inputs.block_table[index], inputs.cache_seqlens[index],
+                          inputs.softmax_scale, True)
+    result = compare(out[index], lse[index], *reference_decode(subset, rounding_scale=True))
     assert not result.failures, result.failures
 
 

@@ -54,11 +54,12 @@ __device__ __forceinline__ void drop_from_l2(const char* row, int lane) {
 #endif
 }
 
-// grid: (ceil(h_kv * rows_per_kv / kRowsPerCta), batch).
+// grid: (batch, ceil(h_kv * rows_per_kv / kRowsPerCta)). The batch goes in x, whose limit is 2^31 - 1: in y
+// (at most 65535) a call with more sequences failed to launch.
 template <typename Element>
 __global__ void __launch_bounds__(kCombineThreads)
 combine_splits_kernel(const DecodeParams params) {
-  const int batch_idx = blockIdx.y;
+  const int batch_idx = blockIdx.x;
   const int first_slot = params.num_splits_prefix[batch_idx];
   const int num_splits = params.num_splits_prefix[batch_idx + 1] - first_slot;
   if (num_splits <= 1) return;  // (num_splits_prefix comes from the scheduler, which ran before the decode kernel)
@@ -70,7 +71,7 @@ combine_splits_kernel(const DecodeParams params) {
 
   const int lane = threadIdx.x % 32;
   const int64_t slot_rows = int64_t(params.num_heads_k) * params.rows_per_kv;
-  const int row = blockIdx.x * kRowsPerCta + threadIdx.x / 32;  // kv_head * rows_per_kv + s * heads_per_kv + head
+  const int row = blockIdx.y * kRowsPerCta + threadIdx.x / 32;  // kv_head * rows_per_kv + s * heads_per_kv + head
   if (row >= slot_rows) return;
   const int row_in_kv = row % params.rows_per_kv;
   const int kv_head = row / params.rows_per_kv;
@@ -122,7 +123,7 @@ combine_splits_kernel(const DecodeParams params) {
 
 template <typename Element>
 void launch_combine_splits(const DecodeParams& params, cudaStream_t stream, bool after_programmatic_trigger) {
-  const dim3 grid((params.num_heads_k * params.rows_per_kv + kRowsPerCta - 1) / kRowsPerCta, params.batch);
+  const dim3 grid(params.batch, (params.num_heads_k * params.rows_per_kv + kRowsPerCta - 1) / kRowsPerCta);
   if (!after_programmatic_trigger) {
     combine_splits_kernel<Element><<<grid, kCombineThreads, 0, stream>>>(params);
     return;
