@@ -14,7 +14,9 @@ namespace {
 // A warp merges one query row (512 values: 16 a lane, as 4 float4 at columns 4 (lane + 32 i)), a CTA
 // kRowsPerCta rows of one sequence. (One 128-thread CTA a row, its lse reads one after another, ran
 // as 32768 mostly empty CTAs at b=128, 256 rows: ~25 us after the decode kernel at 4096/128/2 against
-// upstream's ~15; benchmarks/NOTES.md, run 101.)
+// upstream's ~15; benchmarks/NOTES.md, run 101.) A warp's chain of round trips to memory is what a combine
+// costs: here the split count, then every split's lse together with split 0's row, then one a further split
+// (runs 220-222: two a split, lse then row, made the combine 6-10% slower).
 constexpr int kRowsPerCta = 8;
 constexpr int kCombineThreads = 32 * kRowsPerCta;
 constexpr int kFloat4PerLane = kHeadDimV / 4 / 32;
@@ -42,16 +44,34 @@ __device__ __forceinline__ float warp_max(float v) {
   return v;
 }
 
-// A partial row is scratch once read: the warp drops its lines from the L2 without writing them back (else
-// their dirty lines reach DRAM during the next kernel). Lane l < 16 discards the row's l-th 128-byte line;
-// `row` is 128-byte aligned (out_accum is a fresh allocation; each row is 2 KB). Every lane must have read
-// the row first.
-__device__ __forceinline__ void drop_from_l2(const char* row, int lane) {
-  static_assert(kHeadDimV * sizeof(float) % 128 == 0, "a partial row is whole 128-byte lines");
+// The partial rows are scratch once read: the warp drops their lines from the L2 without writing them back
+// (else their dirty lines reach DRAM during the next kernel). Lane l discards line l % 16 of split
+// (l / 16 + 2k)'s row; rows are 128-byte aligned (out_accum is a fresh allocation; a row is 2 KB), split s's at
+// first_row + s * split_bytes. Every lane must have read its rows first.
+__device__ __forceinline__ void drop_rows_from_l2(const char* first_row, int64_t split_bytes, int num_splits, int lane) {
+  constexpr int kLinesPerRow = kHeadDimV * int(sizeof(float)) / 128;
+  static_assert(kHeadDimV * sizeof(float) % 128 == 0 && kLinesPerRow == 16, "a partial row is 16 whole 128-byte lines");
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   __syncwarp();
-  if (lane < kHeadDimV * int(sizeof(float)) / 128) asm volatile("discard.global.L2 [%0], 128;" ::"l"(row + lane * 128) : "memory");
+  for (int s = lane / kLinesPerRow; s < num_splits; s += 32 / kLinesPerRow)
+    asm volatile("discard.global.L2 [%0], 128;" ::"l"(first_row + s * split_bytes + (lane % kLinesPerRow) * 128) : "memory");
 #endif
+}
+
+// Writes merged row `row` (kv_head * rows_per_kv + s * heads_per_kv + head) of sequence blockIdx.x: out =
+// acc * scale (zeros where acc is null), and its lse.
+template <typename Element>
+__device__ __forceinline__ void write_merged_row(const DecodeParams& params, int row, int lane, const float4* acc,
+                                                 float scale, float row_lse) {
+  const int batch_idx = blockIdx.x, kv_head = row / params.rows_per_kv, row_in_kv = row % params.rows_per_kv;
+  Element* out = out_row<Element>(params, batch_idx, kv_head, row_in_kv);
+#pragma unroll
+  for (int i = 0; i < kFloat4PerLane; ++i) {
+    const float4 v = acc ? make_float4(acc[i].x * scale, acc[i].y * scale, acc[i].z * scale, acc[i].w * scale)
+                         : make_float4(0.f, 0.f, 0.f, 0.f);
+    store_four(out + (lane + 32 * i) * 4, v);
+  }
+  if (lane == 0) *lse_of_row(params, batch_idx, kv_head, row_in_kv) = row_lse;
 }
 
 // grid: (batch, ceil(h_kv * rows_per_kv / kRowsPerCta)). The batch goes in x, whose limit is 2^31 - 1: in y
@@ -70,53 +90,63 @@ combine_splits_kernel(const DecodeParams params) {
 #endif
 
   const int lane = threadIdx.x % 32;
-  const int64_t slot_rows = int64_t(params.num_heads_k) * params.rows_per_kv;
+  const int slot_rows = params.num_heads_k * params.rows_per_kv;  // rows of a split slot (at most 128 * 16)
   const int row = blockIdx.y * kRowsPerCta + threadIdx.x / 32;  // kv_head * rows_per_kv + s * heads_per_kv + head
   if (row >= slot_rows) return;
-  const int row_in_kv = row % params.rows_per_kv;
-  const int kv_head = row / params.rows_per_kv;
-  const float* lse_accum = params.lse_accum + first_slot * slot_rows + row;  // split s at s * slot_rows
+  const int64_t first_row = int64_t(first_slot) * slot_rows + row;  // the row's index in split 0's slot
+  const float* lse_accum = params.lse_accum + first_row;                // split s at s * slot_rows
+  const float4* part = reinterpret_cast<const float4*>(params.out_accum + first_row * kHeadDimV) + lane;
+  const int split_stride = slot_rows * (kHeadDimV / 4);  // float4 from one split's row to the next's (< 2^31)
 
-  // The splits' lse spread over the lanes: their maximum.
-  float max_lse = -INFINITY;
-  for (int s = lane; s < num_splits; s += 32) max_lse = fmaxf(max_lse, lse_accum[s * slot_rows]);
+  // One round trip for the splits' lse (split s in lane s % 32) and split 0's row together; more than 32
+  // splits (rare) take more lse loads.
+  float4 rows[kFloat4PerLane];
+#pragma unroll
+  for (int i = 0; i < kFloat4PerLane; ++i) rows[i] = part[32 * i];
+  const float lane_lse = lane < num_splits ? lse_accum[lane * slot_rows] : -INFINITY;
+  float max_lse = lane_lse;
+#pragma unroll 1
+  for (int s = lane + 32; s < num_splits; s += 32) max_lse = fmaxf(max_lse, lse_accum[s * slot_rows]);
   max_lse = warp_max(max_lse);
 
-  Element* out = out_row<Element>(params, batch_idx, kv_head, row_in_kv);
-  float* lse = lse_of_row(params, batch_idx, kv_head, row_in_kv);
   if (max_lse == -INFINITY) {  // no split saw a token: out 0, lse +inf (FlashMLA's convention)
-#pragma unroll
-    for (int i = 0; i < kFloat4PerLane; ++i) store_four(out + (lane + 32 * i) * 4, make_float4(0.f, 0.f, 0.f, 0.f));
-    if (lane == 0) *lse = INFINITY;
+    write_merged_row<Element>(params, row, lane, nullptr, 0.f, INFINITY);
     return;
   }
+  float lane_weight = expf(lane_lse - max_lse);  // split s's weight in lane s % 32; exp(-inf) = 0 for empty splits
   float4 acc[kFloat4PerLane];
 #pragma unroll
   for (int i = 0; i < kFloat4PerLane; ++i) acc[i] = make_float4(0.f, 0.f, 0.f, 0.f);
-  const float4* part = reinterpret_cast<const float4*>(params.out_accum + (first_slot * slot_rows + row) * kHeadDimV) + lane;
-  float weight_sum = 0.f;  // the same in every lane: each lane reads every split's lse here
-#pragma unroll 2
+  float weight_sum = 0.f;  // the same in every lane
+  // One round trip a split: the next split's row goes into `rows` once this split's sums have used it. Only
+  // the sums, one row and the loop's state hold registers through the loop (the output is addressed after it).
+#pragma unroll 1
   for (int s = 0; s < num_splits; ++s) {
-    const float weight = expf(lse_accum[s * slot_rows] - max_lse);  // exp(-inf) = 0 for empty splits
-    if (weight == 0.f) continue;  // an empty split's partial output is never read (warp-uniform)
-    weight_sum += weight;
-    const float4* split_part = part + s * slot_rows * (kHeadDimV / 4);
-#pragma unroll
-    for (int i = 0; i < kFloat4PerLane; ++i) {
-      const float4 v = split_part[32 * i];
-      acc[i].x += weight * v.x;
-      acc[i].y += weight * v.y;
-      acc[i].z += weight * v.z;
-      acc[i].w += weight * v.w;
+    if (s % 32 == 0 && s > 0) {  // the next 32 splits' weights (more than 32 splits: rare)
+      const int split = s + lane;
+      lane_weight = split < num_splits ? expf(lse_accum[int64_t(split) * slot_rows] - max_lse) : 0.f;
     }
-    drop_from_l2(reinterpret_cast<const char*>(split_part - lane), lane);
-  }
-  const float inv = 1.f / weight_sum;
+    const float weight = __shfl_sync(0xffffffff, lane_weight, s % 32);
+    if (weight != 0.f) {  // an empty split's row was never written (it may hold NaN): warp-uniform
+      weight_sum += weight;
 #pragma unroll
-  for (int i = 0; i < kFloat4PerLane; ++i) {
-    store_four(out + (lane + 32 * i) * 4, make_float4(acc[i].x * inv, acc[i].y * inv, acc[i].z * inv, acc[i].w * inv));
+      for (int i = 0; i < kFloat4PerLane; ++i) {
+        acc[i].x += weight * rows[i].x;
+        acc[i].y += weight * rows[i].y;
+        acc[i].z += weight * rows[i].z;
+        acc[i].w += weight * rows[i].w;
+      }
+    }
+    if (s + 1 < num_splits) {
+      const float4* next_row = part + int64_t(s + 1) * split_stride;
+#pragma unroll
+      for (int i = 0; i < kFloat4PerLane; ++i) rows[i] = next_row[32 * i];
+    }
   }
-  if (lane == 0) *lse = max_lse + logf(weight_sum);
+  write_merged_row<Element>(params, row, lane, acc, 1.f / weight_sum, max_lse + logf(weight_sum));
+  // Every row has been read: its lines leave the L2 unwritten, two splits an instruction (lanes 0-15 and
+  // 16-31). After the stores, so that no row load waits behind a discard (run 220).
+  drop_rows_from_l2(reinterpret_cast<const char*>(part - lane), int64_t(split_stride) * sizeof(float4), num_splits, lane);
 }
 
 }  // namespace
