@@ -16,7 +16,7 @@ namespace {
 // as 32768 mostly empty CTAs at b=128, 256 rows: ~25 us after the decode kernel at 4096/128/2 against
 // upstream's ~15; benchmarks/NOTES.md, run 101.) A warp's chain of round trips to memory is what a combine
 // costs: here the split count, then every split's lse together with split 0's row, then one a further split
-// (runs 220-222: two a split, lse then row, made the combine 6-10% slower).
+// (runs 220-222: two a split, lse then row, made the combine 3-10% slower).
 constexpr int kRowsPerCta = 8;
 constexpr int kCombineThreads = 32 * kRowsPerCta;
 constexpr int kFloat4PerLane = kHeadDimV / 4 / 32;
