@@ -94,6 +94,13 @@ def run_decode(inputs, api: str = "tensors", deterministic: bool | None = None):
                                             meta, splits, softmax_scale=inputs.softmax_scale, causal=inputs.causal)
 
 
+def skip_unless_gpu_memory(need: int, what: str) -> None:
+    """Skips the test where the GPU has less than `need` bytes (and 1 GiB to spare) free for `what`."""
+    free, _ = torch.cuda.mem_get_info()
+    if free < need + 2**30:
+        pytest.skip(f"needs {need / 2**30:.1f} GiB of GPU memory for {what}, {free / 2**30:.1f} GiB free")
+
+
 def check_case(case: DecodeCase, api: str = "tensors") -> None:
     inputs = make_inputs(case, "cuda")
     out, lse = run_decode(inputs, api)
@@ -292,9 +299,7 @@ def test_kv_cache_blocks_past_4_gib(variant, h_q, s_q):
     block_elems = inputs.k_cache[0].numel()
     below = 2**31 // block_elems + 1
     need = (below + used) * block_elems * inputs.k_cache.element_size()
-    free, _ = torch.cuda.mem_get_info()
-    if free < need + 2**30:
-        pytest.skip(f"needs {need / 2**30:.1f} GiB of GPU memory for the cache pool, {free / 2**30:.1f} GiB free")
+    skip_unless_gpu_memory(need, "the cache pool")
     pool = torch.full((below + used, *inputs.k_cache.shape[1:]), float("nan"), dtype=inputs.k_cache.dtype,
                       device="cuda")
     pool[below:] = inputs.k_cache
@@ -330,9 +335,7 @@ def test_batch_past_the_grid_y_limit(variant):
     for k, row in enumerate(long_rows):
         table[row] = ids[k * long_blocks:(k + 1) * long_blocks]
     need = b * h_q * HEAD_DIM_QK * 2 * 10  # q, out, the poisoned pool, the partials: ~10x q
-    free, _ = torch.cuda.mem_get_info()
-    if free < need + 2**30:
-        pytest.skip(f"needs ~{need / 2**30:.1f} GiB of GPU memory, {free / 2**30:.1f} GiB free")
+    skip_unless_gpu_memory(need, f"{b} sequences")
     device_gen = torch.Generator(device="cuda").manual_seed(71)
     k_cache = torch.randn(num_blocks, page, h_kv, HEAD_DIM_QK, generator=device_gen, device="cuda").to(torch.bfloat16)
     tail = long_len - (long_blocks - 1) * page  # NaN past each long sequence's end
