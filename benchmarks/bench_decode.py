@@ -14,7 +14,9 @@ only (a call's host path longer than the flush made whole rows 10-100% slow at r
 the GPU's native one runs through flash_mla.forced_variant (forward-compat); `VARIANT@BYTES` (e.g.
 sm80@232448) also plans its tiles for BYTES of shared memory per block (the sm80 module's 227 KB tile on
 an H100), and `VARIANT/pPAGE` (e.g. sm90/p16) runs it on a cache of PAGE-token blocks (16, 32 or 64; default
-64, the grid's): `--variants sm90,sm90/p32,sm90/p16` compares the page sizes. Peers come from the prebuilt
+64, the grid's): `--variants sm90,sm90/p32,sm90/p16` compares the page sizes; `VARIANT/cBLOCKS` (e.g.
+sm90/c8) makes its metadata with the scheduler's fixed cost at BLOCKS 64-token blocks (FLASH_MLA_SCHEDULE_FIXED_COST),
+so that one run compares settings row by row. Peers come from the prebuilt
 harness (bench_anchors.make_impl) and see the same inputs.
 
 --at-size adds two references to every row, timed the same way: `read_at_size` reads the row's bytes (a
@@ -31,10 +33,12 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -77,20 +81,30 @@ def parse_configs(parser: argparse.ArgumentParser, text: str, option: str = "--c
 PAGE_SIZES = (16, 32, 64)
 
 
-def parse_variant(spec: str) -> tuple[str, int | None, int]:
-    """`VARIANT[@BYTES][/pPAGE]` as (variant, shared memory per block or None, page block size)."""
-    rest, _, page = spec.partition("/p")
-    variant, _, smem = rest.partition("@")
-    if not variant or (smem and not smem.isdigit()) or (page and (not page.isdigit() or int(page) not in PAGE_SIZES)):
-        raise ValueError(f"expected VARIANT[@BYTES][/pPAGE] with PAGE in {PAGE_SIZES}, got {spec!r}")
-    return variant, int(smem) if smem else None, int(page) if page else 64
+def parse_variant(spec: str) -> tuple[str, int | None, int, int | None]:
+    """`VARIANT[@BYTES][/pPAGE][/cBLOCKS]` as (variant, shared memory per block or None, page block size,
+    the scheduler's fixed cost in 64-token blocks or None for the kernel's own)."""
+    rest, cost_sep, cost = spec.partition("/c")
+    rest, page_sep, page = rest.partition("/p")
+    variant, smem_sep, smem = rest.partition("@")
+    if (not variant or (smem_sep and not smem.isdigit()) or (page_sep and (not page.isdigit() or int(page) not in PAGE_SIZES))
+            or (cost_sep and not cost.isdigit())):
+        raise ValueError(f"expected VARIANT[@BYTES][/pPAGE][/cBLOCKS] with PAGE in {PAGE_SIZES}, got {spec!r}")
+    return variant, int(smem) if smem else None, int(page) if page else 64, int(cost) if cost else None
+
+
+def forced_fixed_cost(blocks: int | None):
+    """The scheduler's fixed cost forced to `blocks` (FLASH_MLA_SCHEDULE_FIXED_COST) while the metadata is made."""
+    from flash_mla.interface import SCHEDULE_FIXED_COST_ENV
+
+    return contextlib.nullcontext() if blocks is None else mock.patch.dict(os.environ, {SCHEDULE_FIXED_COST_ENV: str(blocks)})
 
 
 def ours(spec: str):
     import flash_mla
     from flash_mla import targets
 
-    variant, smem, page = parse_variant(spec)
+    variant, smem, page, fixed_cost = parse_variant(spec)
     native = flash_mla.native_variant(torch.cuda.get_device_capability())
 
     def prepare(inputs):
@@ -105,7 +119,7 @@ def ours(spec: str):
                     stack.enter_context(targets.forced_smem_per_block(smem))
                 yield
 
-        with ctx():
+        with ctx(), forced_fixed_cost(fixed_cost):
             meta, splits = flash_mla.get_mla_metadata(inputs.cache_seqlens, s_q * h_q, 1)
 
         def call():

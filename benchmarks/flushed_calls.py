@@ -30,7 +30,7 @@ from timing import HIDE_LAUNCH_CYCLES, L2_FLUSH_MODES, l2_flush  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--impl", default="ours", help="ours, or a peer of the anchors harness (needs --peers-dir)")
-    parser.add_argument("--variant", default=None, help="ours: VARIANT[@BYTES][/pPAGE] (default: the GPU's own)")
+    parser.add_argument("--variant", default=None, help="ours: VARIANT[@BYTES][/pPAGE][/cBLOCKS] (default: the GPU's own)")
     parser.add_argument("--peers-dir", default=None)
     parser.add_argument("--mode", default="write", choices=L2_FLUSH_MODES, help="the L2 flush (timing.l2_flush)")
     parser.add_argument("--config", default="4096:128:1", help="s_k:h_q:s_q")
