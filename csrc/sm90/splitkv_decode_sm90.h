@@ -38,12 +38,13 @@ template <typename Element>
 struct TilePairsDecode {
   static constexpr int kWarps = 8;
   // What a sequence costs this schedule's scheduler beyond its blocks. A piece costs it ~6 tiles at 128 rows
-  // (run 134), and fewer splits save fp32 partials and combine work at 256 rows. Against the default 4
-  // (ncu, decode + combine, H100): 6 was 0.5-1.4% faster on the varlen 128/x rows and 4096/128/2 (runs
-  // 154, 155); 5, 7 and 8 were measured too, and over 40 varlen draws the scheduler's model
-  // (tests/scheduler_reference.py) puts 6 ahead of 7 by ~0.8% at 128 rows. The column split keeps 4: 6
-  // cost its varlen memory row 1.6-2.4%.
-  static constexpr int kScheduleFixedCostBlocks = 6;
+  // (run 134), and every split adds fp32 partials and combine work that runs after the whole grid. 6 was
+  // 0.5-1.4% faster than the default 4 on the varlen 128/x rows and 4096/128/2 (ncu, runs 154, 155). 8 (run
+  // 229, benchmark, beside 5 and 10): where the batch is a little short of two whole sequences a part (b=128,
+  // 8192 fixed on 66 parts; 4096 fixed on 33), one or two parts idle and no sequence splits, against 62 (29) splits
+  // at 6 that bought 2 blocks of balance: 3.1% faster on 8192 fixed 64/2 and 128/1, 0.6% on 4096 fixed
+  // 128/2, the varlen rows level (0.994-1.006). The column split keeps 4: 6 cost its varlen memory row 1.6-2.4%.
+  static constexpr int kScheduleFixedCostBlocks = 8;
   static void launch(const DecodeParams& params, cudaStream_t stream);
   static int smem_bytes();
   static int max_ctas_per_sm();
