@@ -28,7 +28,7 @@ std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t
   auto plan = [&](auto kernel) {
     using Kernel = decltype(kernel);
     return std::vector<int64_t>{kBlockM, kScheduleBlockTokens, Kernel::kWarps, 2, Kernel::smem_bytes(),
-                                query_device ? Kernel::max_ctas_per_sm() : 0, Kernel::kScheduleFixedCostBlocks};
+                                query_device ? Kernel::max_ctas_per_sm() : 0, Kernel::schedule_fixed_cost_blocks(rows_per_kv)};
   };
   return uses_tile_pairs(rows_per_kv) ? plan(TilePairsDecode<__nv_bfloat16>{}) : plan(ColumnSplitDecode<__nv_bfloat16>{});
 }

@@ -28,7 +28,13 @@ constexpr bool uses_tile_pairs(int64_t rows_per_kv) { return rows_per_kv > kBloc
 template <typename Element>
 struct ColumnSplitDecode {
   static constexpr int kWarps = 12;
-  static constexpr int kScheduleFixedCostBlocks = flash_mla::kScheduleFixedCostBlocks;  // the scheduler's
+  // What a sequence costs the scheduler beyond its blocks, by the group's query rows (a split's fp32 partials
+  // and its share of the combine grow with them). Up to 32 rows the default 4: 6 was 0.5-2.3% slower on the
+  // varlen 16/x rows (runs 230, 231), 2 and below no better (run 158). Above 32, 6: 1.0-1.1% faster on 4096
+  // varlen 64/1 in runs 230 and 231 (5 0.6%, 6 0.3% in run 198), 8192 varlen 64/1 and the fixed 64/1 rows level.
+  static constexpr int schedule_fixed_cost_blocks(int64_t rows_per_kv) {
+    return rows_per_kv > 32 ? 6 : flash_mla::kScheduleFixedCostBlocks;
+  }
   static void launch(const DecodeParams& params, cudaStream_t stream);
   static int smem_bytes();       // dynamic shared memory of one CTA, in bytes
   static int max_ctas_per_sm();  // CTAs that fit on one SM of the current device
@@ -43,8 +49,8 @@ struct TilePairsDecode {
   // 229, benchmark, beside 5 and 10): where the batch is a little short of two whole sequences a part (b=128,
   // 8192 fixed on 66 parts; 4096 fixed on 33), one or two parts idle and no sequence splits, against 62 (29) splits
   // at 6 that bought 2 blocks of balance: 3.1% faster on 8192 fixed 64/2 and 128/1, 0.6% on 4096 fixed
-  // 128/2, the varlen rows level (0.994-1.006). The column split keeps 4: 6 cost its varlen memory row 1.6-2.4%.
-  static constexpr int kScheduleFixedCostBlocks = 8;
+  // 128/2, the varlen rows level (0.994-1.006); 10 and 12 no better (run 231).
+  static constexpr int schedule_fixed_cost_blocks(int64_t /*rows_per_kv*/) { return 8; }
   static void launch(const DecodeParams& params, cudaStream_t stream);
   static int smem_bytes();
   static int max_ctas_per_sm();
