@@ -32,18 +32,34 @@ def num_blocks(seqlen: int) -> int:
 
 def schedule(seqlens: list[int], num_parts: int, fixed_cost_blocks: int = FIXED_COST_BLOCKS,
              chunk_blocks: int = 0) -> tuple[list[PartRow], list[int]]:
-    """The metadata rows and num_splits_prefix (length batch + 1) the device computes for these lengths."""
+    """The metadata rows and num_splits_prefix (length batch + 1) the device computes for these lengths: the
+    walk at the mean cost a part plus one fixed cost, or at one fixed cost more where that needs no split and
+    the mean does (not in the deterministic mode)."""
     blocks = [num_blocks(s) for s in seqlens]
     total = sum(b + fixed_cost_blocks for b in blocks)
     payload = -(-total // num_parts) + fixed_cost_blocks
+    if chunk_blocks == 0 and fixed_cost_blocks > 0:
+        up = payload + fixed_cost_blocks
+        if _count_splits(_walk(blocks, num_parts, fixed_cost_blocks, 0, up)[1], len(seqlens)) == 0 and \
+                _count_splits(_walk(blocks, num_parts, fixed_cost_blocks, 0, payload)[1], len(seqlens)) > 0:
+            payload = up
+    return _walk(blocks, num_parts, fixed_cost_blocks, chunk_blocks, payload)
+
+
+def _count_splits(prefix_of: list[int], batch: int) -> int:
+    return prefix_of[-1] - batch
+
+
+def _walk(blocks: list[int], num_parts: int, fixed_cost_blocks: int, chunk_blocks: int,
+          payload: int) -> tuple[list[PartRow], list[int]]:
     deterministic = chunk_blocks > 0
     batch_idx = block_idx = split_idx = prefix = 0
-    prefix_of = [0] * (len(seqlens) + 1)
+    prefix_of = [0] * (len(blocks) + 1)
     rows = []
     for part in range(num_parts):
         begin = (batch_idx, block_idx, split_idx)
         remain = UNBOUNDED if part == num_parts - 1 else payload
-        while batch_idx < len(seqlens):
+        while batch_idx < len(blocks):
             rest = blocks[batch_idx] - block_idx
             if remain >= rest + fixed_cost_blocks:
                 remain -= rest + fixed_cost_blocks

@@ -44,13 +44,12 @@ template <typename Element>
 struct TilePairsDecode {
   static constexpr int kWarps = 8;
   // What a sequence costs this schedule's scheduler beyond its blocks. A piece costs it ~6 tiles at 128 rows
-  // (run 134), and every split adds fp32 partials and combine work that runs after the whole grid. 6 was
-  // 0.5-1.4% faster than the default 4 on the varlen 128/x rows and 4096/128/2 (ncu, runs 154, 155). 8 (run
-  // 229, benchmark, beside 5 and 10): where the batch is a little short of two whole sequences a part (b=128,
-  // 8192 fixed on 66 parts; 4096 fixed on 33), one or two parts idle and no sequence splits, against 62 (29) splits
-  // at 6 that bought 2 blocks of balance: 3.1% faster on 8192 fixed 64/2 and 128/1, 0.6% on 4096 fixed
-  // 128/2, the varlen rows level (0.994-1.006); 10 and 12 no better (run 231).
-  static constexpr int schedule_fixed_cost_blocks(int64_t /*rows_per_kv*/) { return 8; }
+  // (run 134), and fewer splits save fp32 partials and combine work. 6 was 0.5-1.4% faster than the default 4
+  // on the varlen 128/x rows and 4096/128/2 (ncu, runs 154, 155); 8 was 0.4-0.9% slower on the 4096 varlen
+  // ones (runs 229-231), 10 and 12 within 0.5% of 6 (run 231). 8 was 3.1% faster on 8192 fixed 64/2 and
+  // 128/1, where 6 cut 62 sequences two blocks short of two whole ones a part: the scheduler now takes a
+  // payload one fixed cost up where that needs no split (csrc/smxx/scheduler_metadata.cu), the same at 6.
+  static constexpr int schedule_fixed_cost_blocks(int64_t /*rows_per_kv*/) { return 6; }
   static void launch(const DecodeParams& params, cudaStream_t stream);
   static int smem_bytes();
   static int max_ctas_per_sm();
