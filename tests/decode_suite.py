@@ -419,6 +419,32 @@ def test_scheduler_metadata_matches_reference(variant, deterministic):
 
 
 @pytest.mark.gpu
+def test_scheduler_takes_whole_sequences_one_cost_up(variant):
+    """Equal sequences a little short of two whole ones a part: the mean payload would cut them, one fixed cost
+    more takes them whole, and the device's scheduler does that as its mirror does (no split at all)."""
+    from scheduler_reference import SCHEDULE_BLOCK_TOKENS, schedule
+
+    import flash_mla
+    from flash_mla import interface, ops, targets
+
+    device = torch.cuda.current_device()
+    rows_per_kv = 128
+    parts = ops.num_sm_parts(variant, rows_per_kv, 1, device, targets.smem_per_block(variant, device))
+    fixed_cost = interface.schedule_fixed_cost_blocks(variant, rows_per_kv, device)
+    if parts < 5 or fixed_cost < 4:
+        pytest.skip(f"{parts} parts at a fixed cost of {fixed_cost}: no such batch")
+    # 2 * parts - 4 sequences of b blocks: the mean splits where 4 (b + c) / parts > c, one cost up does not
+    # where it is <= 2 c; b + c = 3 c parts / 8 is between (with the rounding, from 5 parts and a cost of 4).
+    blocks = -(-3 * fixed_cost * parts // 8) - fixed_cost
+    lengths = [blocks * SCHEDULE_BLOCK_TOKENS] * (2 * parts - 4)
+    meta, splits = flash_mla.get_mla_metadata(torch.tensor(lengths, dtype=torch.int32, device="cuda"), rows_per_kv, 1)
+    rows, prefix = schedule(lengths, parts, fixed_cost)
+    assert prefix[-1] == len(lengths)  # no sequence split
+    assert meta[:, :5].tolist() == [[r.begin_batch, r.begin_block, r.end_batch, r.end_block, r.begin_split] for r in rows]
+    assert splits.tolist() == prefix
+
+
+@pytest.mark.gpu
 def test_metadata_reuse_across_layers(variant):
     """One metadata object serves every layer of a step."""
     import flash_mla
