@@ -21,7 +21,8 @@ for batch in (128, 4096):
         with profile(activities=[ProfilerActivity.CUDA]) as prof:
             for _ in range(20): flash_mla.get_mla_metadata(lens, 128, 1)
             torch.cuda.synchronize()
-        us = [e.device_time for e in prof.events() if "scheduler_metadata" in e.name]
+        us = [getattr(e, "device_time_total", None) or getattr(e, "cuda_time_total", 0) for e in prof.events()
+              if "scheduler_metadata" in e.name]
         splits = int(flash_mla.get_mla_metadata(lens, 128, 1)[1][-1]) - batch
         print(f"  {sys.argv[1]:40s} batch {batch:5d} {kind:6s}: scheduler kernel {sorted(us)[len(us)//2]:.1f} us, splits {splits}")
 PY
