@@ -99,8 +99,9 @@ def _compute_metadata(cache_seqlens: torch.Tensor, rows_per_kv: int, num_heads_k
     smem = smem_per_block(variant, index)
     parts = ops.num_sm_parts(variant, rows_per_kv, num_heads_k, index, smem)
     fixed_cost = schedule_fixed_cost_blocks(variant, rows_per_kv, index, smem)
+    slack = ops.launch_plan(variant, rows_per_kv, index, smem).schedule_no_split_slack_blocks
     metadata, num_splits = ops.op(variant, "scheduler_metadata")(
-        cache_seqlens.contiguous(), parts, _chunk_blocks(deterministic), fixed_cost
+        cache_seqlens.contiguous(), parts, _chunk_blocks(deterministic), fixed_cost, slack
     )
     return variant, metadata, num_splits
 

@@ -41,7 +41,7 @@ def register_fakes(variant: str) -> None:
     _registered.add(variant)
 
     @torch.library.register_fake(f"flash_mla::{variant}_scheduler_metadata")
-    def _metadata_fake(cache_seqlens, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks):
+    def _metadata_fake(cache_seqlens, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks, no_split_slack_blocks):
         return (
             cache_seqlens.new_empty((num_sm_parts, SCHEDULER_METADATA_INTS)),
             cache_seqlens.new_empty((cache_seqlens.shape[0] + 1,)),
@@ -65,6 +65,8 @@ class LaunchPlan:
     smem_bytes: int
     max_ctas_per_sm: int
     schedule_fixed_cost_blocks: int  # what the scheduler counts a sequence beyond its blocks, for this kernel
+    # how much larger than the mean a part's payload may be where that keeps every sequence whole (0: never)
+    schedule_no_split_slack_blocks: int = 0
 
 
 @cache

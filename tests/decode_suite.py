@@ -399,7 +399,7 @@ def test_scheduler_metadata_matches_reference(variant, deterministic):
     from scheduler_reference import SCHEDULE_BLOCK_TOKENS, schedule
 
     import flash_mla
-    from flash_mla import interface, ops
+    from flash_mla import interface, ops, targets
 
     assert ops.SCHEDULE_BLOCK_TOKENS == SCHEDULE_BLOCK_TOKENS  # the mirror's block is the library's
 
@@ -410,18 +410,22 @@ def test_scheduler_metadata_matches_reference(variant, deterministic):
     cache_seqlens = lengths.to(torch.int32).cuda()
     meta, splits = flash_mla.get_mla_metadata(cache_seqlens, 128, 1, deterministic=deterministic)
     metadata = meta.tile_scheduler_metadata if deterministic else meta
-    fixed_cost = interface.schedule_fixed_cost_blocks(variant, 128, torch.cuda.current_device())
+    device = torch.cuda.current_device()
+    fixed_cost = interface.schedule_fixed_cost_blocks(variant, 128, device)
+    plan = ops.launch_plan(variant, 128, device, targets.smem_per_block(variant, device))
     rows, prefix = schedule(lengths.tolist(), metadata.shape[0], fixed_cost,
-                            chunk_blocks=interface._chunk_blocks(deterministic))
+                            chunk_blocks=interface._chunk_blocks(deterministic),
+                            no_split_slack_blocks=plan.schedule_no_split_slack_blocks)
     expected = [[r.begin_batch, r.begin_block, r.end_batch, r.end_block, r.begin_split] for r in rows]
     assert metadata[:, :5].tolist() == expected
     assert splits.tolist() == prefix
 
 
 @pytest.mark.gpu
-def test_scheduler_takes_whole_sequences_one_cost_up(variant):
-    """Equal sequences a little short of two whole ones a part: the mean payload would cut them, one fixed cost
-    more takes them whole, and the device's scheduler does that as its mirror does (no split at all)."""
+def test_scheduler_keeps_equal_sequences_whole_within_the_slack(variant):
+    """Equal sequences a little short of two whole ones a part: the mean payload cuts them; where the kernel's
+    launch plan gives the scheduler a slack of one fixed cost (sm90), it takes them whole instead, and where it
+    gives none (sm8x), it cuts them. The device's scheduler does either as its mirror does."""
     from scheduler_reference import SCHEDULE_BLOCK_TOKENS, schedule
 
     import flash_mla
@@ -429,17 +433,19 @@ def test_scheduler_takes_whole_sequences_one_cost_up(variant):
 
     device = torch.cuda.current_device()
     rows_per_kv = 128
-    parts = ops.num_sm_parts(variant, rows_per_kv, 1, device, targets.smem_per_block(variant, device))
+    smem = targets.smem_per_block(variant, device)
+    parts = ops.num_sm_parts(variant, rows_per_kv, 1, device, smem)
     fixed_cost = interface.schedule_fixed_cost_blocks(variant, rows_per_kv, device)
-    if parts < 5 or fixed_cost < 4:
-        pytest.skip(f"{parts} parts at a fixed cost of {fixed_cost}: no such batch")
+    slack = ops.launch_plan(variant, rows_per_kv, device, smem).schedule_no_split_slack_blocks
+    if parts < 5 or fixed_cost < 4 or slack not in (0, fixed_cost):
+        pytest.skip(f"{parts} parts at a fixed cost of {fixed_cost} and a slack of {slack}: no such batch")
     # 2 * parts - 4 sequences of b blocks: the mean splits where 4 (b + c) / parts > c, one cost up does not
     # where it is <= 2 c; b + c = 3 c parts / 8 is between (with the rounding, from 5 parts and a cost of 4).
     blocks = -(-3 * fixed_cost * parts // 8) - fixed_cost
     lengths = [blocks * SCHEDULE_BLOCK_TOKENS] * (2 * parts - 4)
     meta, splits = flash_mla.get_mla_metadata(torch.tensor(lengths, dtype=torch.int32, device="cuda"), rows_per_kv, 1)
-    rows, prefix = schedule(lengths, parts, fixed_cost)
-    assert prefix[-1] == len(lengths)  # no sequence split
+    rows, prefix = schedule(lengths, parts, fixed_cost, no_split_slack_blocks=slack)
+    assert (prefix[-1] == len(lengths)) == (slack > 0)  # whole with the slack, cut without
     assert meta[:, :5].tolist() == [[r.begin_batch, r.begin_block, r.end_batch, r.end_block, r.begin_split] for r in rows]
     assert splits.tolist() == prefix
 

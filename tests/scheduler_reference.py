@@ -31,15 +31,15 @@ def num_blocks(seqlen: int) -> int:
 
 
 def schedule(seqlens: list[int], num_parts: int, fixed_cost_blocks: int = FIXED_COST_BLOCKS,
-             chunk_blocks: int = 0) -> tuple[list[PartRow], list[int]]:
+             chunk_blocks: int = 0, no_split_slack_blocks: int = 0) -> tuple[list[PartRow], list[int]]:
     """The metadata rows and num_splits_prefix (length batch + 1) the device computes for these lengths: the
-    walk at the mean cost a part plus one fixed cost, or at one fixed cost more where that needs no split and
-    the mean does (not in the deterministic mode)."""
+    walk at the mean cost a part plus one fixed cost, or at up to no_split_slack_blocks more where that needs
+    no split and the mean does (not in the deterministic mode)."""
     blocks = [num_blocks(s) for s in seqlens]
     total = sum(b + fixed_cost_blocks for b in blocks)
     payload = -(-total // num_parts) + fixed_cost_blocks
-    if chunk_blocks == 0 and fixed_cost_blocks > 0:
-        up = payload + fixed_cost_blocks
+    if chunk_blocks == 0 and no_split_slack_blocks > 0:
+        up = payload + no_split_slack_blocks
         if _count_splits(_walk(blocks, num_parts, fixed_cost_blocks, 0, up)[1], len(seqlens)) == 0 and \
                 _count_splits(_walk(blocks, num_parts, fixed_cost_blocks, 0, payload)[1], len(seqlens)) > 0:
             payload = up

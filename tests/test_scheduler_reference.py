@@ -44,25 +44,28 @@ def test_equal_sequences_two_a_part_without_a_split():
 
 def test_split_slots_match_the_device():
     # What the H100 reported (benchmarks/NOTES.md run 153, profile_kernels.py), with a fixed cost of 4 blocks
-    # a sequence: 159 split slots for 128 x 8192 tokens on 33 parts (256 query rows). (128 x 4096 tokens took 157
-    # there, before a payload one fixed cost up without a split won: below.)
+    # a sequence: 157 split slots for 128 x 4096 tokens on 33 parts (256 query rows), 159 for 128 x 8192.
+    assert schedule([4096] * 128, 33, fixed_cost_blocks=4)[1][-1] == 157
     assert schedule([8192] * 128, 33, fixed_cost_blocks=4)[1][-1] == 159
 
 
-def test_one_fixed_cost_more_payload_without_a_split_wins():
+def test_a_payload_within_the_slack_without_a_split_wins():
     # 128 x 8192 tokens on 66 parts at 6 a sequence: the mean payload (266) cuts 62 sequences two blocks short of
-    # two a part; one cost more (272) takes two whole ones (268), and the last two parts idle (runs 229-232).
-    rows, prefix = schedule([8192] * 128, 66, fixed_cost_blocks=6)
+    # two a part; with a slack of 6 (sm90's), 272 takes two whole ones (268), and the last two parts idle (runs
+    # 229-233). Without a slack (sm8x's: run 234), the mean's cuts.
+    rows, prefix = schedule([8192] * 128, 66, fixed_cost_blocks=6, no_split_slack_blocks=6)
     assert prefix[-1] == 128
     assert rows[0] == PartRow(0, 0, 1, 128, 0)
     assert [r.end_batch < r.begin_batch for r in rows].count(True) == 2
-    # Not where one cost more still splits (8192 on 33 parts at 6), nor in the deterministic mode.
-    assert schedule([8192] * 128, 33, fixed_cost_blocks=6)[1][-1] == 128 + 31
-    assert schedule([8192] * 128, 66, fixed_cost_blocks=6, chunk_blocks=64)[1][-1] > 128
+    assert schedule([8192] * 128, 66, fixed_cost_blocks=6)[1][-1] == 128 + 62
+    assert schedule([8192] * 128, 66, fixed_cost_blocks=6, no_split_slack_blocks=1)[1][-1] == 128 + 62
+    # Not where the slack does not reach (8192 on 33 parts at 6), nor in the deterministic mode.
+    assert schedule([8192] * 128, 33, fixed_cost_blocks=6, no_split_slack_blocks=6)[1][-1] == 128 + 31
+    assert schedule([8192] * 128, 66, fixed_cost_blocks=6, chunk_blocks=64, no_split_slack_blocks=6)[1][-1] == 256
     # Varied lengths need splits at any payload near the mean: the mean's walk.
     rng = random.Random(0)
     seqlens = [rng.randint(4096, 8192) for _ in range(128)]
-    assert schedule(seqlens, 66, fixed_cost_blocks=6)[1][-1] > 128
+    assert schedule(seqlens, 66, 6, no_split_slack_blocks=6) == schedule(seqlens, 66, 6)
 
 
 def test_deterministic_chunks():

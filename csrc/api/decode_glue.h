@@ -46,7 +46,8 @@
     m.def(FLASH_MLA_OP("launch_plan") "(int rows_per_kv, bool query_device, int smem_per_block) -> int[]",    \
           &launch_plan_fn);                                                                                  \
     m.def(FLASH_MLA_OP("scheduler_metadata") "(Tensor cache_seqlens, int num_sm_parts, "                    \
-                                             "int deterministic_chunk_blocks, int fixed_cost_blocks) "      \
+                                             "int deterministic_chunk_blocks, int fixed_cost_blocks, "      \
+                                             "int no_split_slack_blocks) "                                  \
                                              "-> (Tensor, Tensor)");                                         \
     m.def(FLASH_MLA_OP("decode") "(Tensor q, Tensor k_cache, Tensor block_table, Tensor cache_seqlens, "      \
                                  "Tensor tile_scheduler_metadata, Tensor num_splits, float softmax_scale, "  \
@@ -76,20 +77,22 @@ decltype(auto) dispatch_dtype(const char* variant, at::ScalarType dtype, Fn&& fn
 
 inline std::tuple<at::Tensor, at::Tensor> scheduler_metadata(const char* variant, const at::Tensor& seqlens_k,
                                                              int64_t num_sm_parts, int64_t deterministic_chunk_blocks,
-                                                             int64_t fixed_cost_blocks) {
+                                                             int64_t fixed_cost_blocks, int64_t no_split_slack_blocks) {
   CHECK_ARG(seqlens_k.is_cuda() && seqlens_k.dtype() == at::kInt && seqlens_k.dim() == 1 &&
                 seqlens_k.is_contiguous(),
             "cache_seqlens must be a contiguous 1-D int32 CUDA tensor");
   CHECK_ARG(num_sm_parts >= 1, "num_sm_parts must be >= 1, got ", num_sm_parts);
   CHECK_ARG(fixed_cost_blocks >= 0 && fixed_cost_blocks <= 1024, "fixed_cost_blocks must be in [0, 1024], got ",
             fixed_cost_blocks);
+  CHECK_ARG(no_split_slack_blocks >= 0 && no_split_slack_blocks <= 1024,
+            "no_split_slack_blocks must be in [0, 1024], got ", no_split_slack_blocks);
   const c10::cuda::CUDAGuard guard(seqlens_k.device());
   const auto opts = seqlens_k.options();
   at::Tensor metadata = at::empty({num_sm_parts, kSchedulerMetadataInts}, opts);
   at::Tensor num_splits = at::empty({seqlens_k.size(0) + 1}, opts);
   launch_scheduler_metadata(seqlens_k.data_ptr<int>(), static_cast<int>(seqlens_k.size(0)),
                             static_cast<int>(num_sm_parts), static_cast<int>(deterministic_chunk_blocks),
-                            static_cast<int>(fixed_cost_blocks),
+                            static_cast<int>(fixed_cost_blocks), static_cast<int>(no_split_slack_blocks),
                             metadata.data_ptr<int>(), num_splits.data_ptr<int>(),
                             c10::cuda::getCurrentCUDAStream().stream());
   C10_CUDA_KERNEL_LAUNCH_CHECK();

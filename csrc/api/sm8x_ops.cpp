@@ -61,7 +61,7 @@ int tile_budget(int64_t smem_per_block, bool query_device) {
 }
 
 // [block_m, block_n, num_warps, stages, smem_bytes, max_ctas_per_sm (0 without a GPU),
-//  schedule_fixed_cost_blocks]
+//  schedule_fixed_cost_blocks, schedule_no_split_slack_blocks]
 std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t smem_per_block) {
   CHECK_ARG(rows_per_kv >= 1, "rows_per_kv must be >= 1, got ", rows_per_kv);
   CHECK_ARG(smem_per_block >= 0, "smem_per_block must be >= 0, got ", smem_per_block);
@@ -75,13 +75,16 @@ std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t
                                 shape.stages,
                                 Kernel::smem_bytes(),
                                 query_device ? Kernel::max_ctas_per_sm() : 0,
-                                kScheduleFixedCostBlocks};
+                                kScheduleFixedCostBlocks,
+                                0};  // never a larger payload to keep sequences whole (scheduler_metadata.cu, run 234)
   });
 }
 
 std::tuple<at::Tensor, at::Tensor> scheduler_metadata(const at::Tensor& seqlens_k, int64_t num_sm_parts,
-                                                      int64_t deterministic_chunk_blocks, int64_t fixed_cost_blocks) {
-  return api::scheduler_metadata(variant, seqlens_k, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks);
+                                                      int64_t deterministic_chunk_blocks, int64_t fixed_cost_blocks,
+                                                      int64_t no_split_slack_blocks) {
+  return api::scheduler_metadata(variant, seqlens_k, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks,
+                                 no_split_slack_blocks);
 }
 
 std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor& k_cache,

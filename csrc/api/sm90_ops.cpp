@@ -22,20 +22,24 @@ namespace {
 constexpr const char* variant = "sm90";
 
 // [block_m, block_n, num_warps, stages, smem_bytes, max_ctas_per_sm (0 without a GPU),
-//  schedule_fixed_cost_blocks]
+//  schedule_fixed_cost_blocks, schedule_no_split_slack_blocks]
 std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t /*smem_per_block*/) {
   CHECK_ARG(rows_per_kv >= 1, "rows_per_kv must be >= 1, got ", rows_per_kv);
   auto plan = [&](auto kernel) {
     using Kernel = decltype(kernel);
     return std::vector<int64_t>{kBlockM, kScheduleBlockTokens, Kernel::kWarps, 2, Kernel::smem_bytes(),
-                                query_device ? Kernel::max_ctas_per_sm() : 0, Kernel::schedule_fixed_cost_blocks(rows_per_kv)};
+                                query_device ? Kernel::max_ctas_per_sm() : 0,
+                                Kernel::schedule_fixed_cost_blocks(rows_per_kv),
+                                Kernel::schedule_no_split_slack_blocks(rows_per_kv)};
   };
   return uses_tile_pairs(rows_per_kv) ? plan(TilePairsDecode<__nv_bfloat16>{}) : plan(ColumnSplitDecode<__nv_bfloat16>{});
 }
 
 std::tuple<at::Tensor, at::Tensor> scheduler_metadata(const at::Tensor& seqlens_k, int64_t num_sm_parts,
-                                                      int64_t deterministic_chunk_blocks, int64_t fixed_cost_blocks) {
-  return api::scheduler_metadata(variant, seqlens_k, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks);
+                                                      int64_t deterministic_chunk_blocks, int64_t fixed_cost_blocks,
+                                                      int64_t no_split_slack_blocks) {
+  return api::scheduler_metadata(variant, seqlens_k, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks,
+                                 no_split_slack_blocks);
 }
 
 std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor& k_cache,

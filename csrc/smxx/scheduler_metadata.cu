@@ -80,15 +80,17 @@ __device__ int walk_parts(const int* __restrict__ seqlens_k, int batch, int num_
 
 // One CTA. The cost reduction is parallel; the walks are serial and O(num_sm_parts + batch), a few
 // microseconds for thousands of sequences.
-// The payload is the mean cost a part plus one fixed cost, unless a payload one fixed cost larger needs no
-// split at all: then that one, since a split costs more than its fixed cost says (fp32 partials, and the combine
-// kernel after the whole grid). Where a batch of equal sequences is a little short of k whole ones a part
-// (128 x 8192 tokens on 66 parts), the mean cut 62 sequences two blocks short for two blocks of balance, 3%
-// slower than one or two idle parts (benchmarks/NOTES.md runs 229-232). Varied lengths always need splits,
-// so their walk is the mean's. Not in the deterministic mode, whose splits depend on each length alone.
+// The payload is the mean cost a part plus one fixed cost, unless one up to no_split_slack_blocks larger needs
+// no split at all (and the mean's does): then that one, since a split costs more than its fixed cost says (fp32
+// partials, and the combine kernel after the whole grid). Where a batch of equal sequences is a little short of
+// k whole ones a part (128 x 8192 tokens on 66 parts), the mean cut 62 sequences two blocks short for two blocks
+// of balance, 3% slower on the Hopper kernel than one or two idle parts; the Ampere-class kernel, twice as long,
+// gains more from the balance than the combine costs it (1%; benchmarks/NOTES.md runs 229-234), and passes 0.
+// Varied lengths always need splits, so their walk is the mean's. Not in the deterministic mode, whose splits
+// depend on each length alone.
 __global__ void __launch_bounds__(kSchedulerThreads)
 scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_sm_parts, int chunk_blocks,
-                          int fixed_cost_blocks, SchedulerMetadataRow* __restrict__ metadata,
+                          int fixed_cost_blocks, int no_split_slack_blocks, SchedulerMetadataRow* __restrict__ metadata,
                           int* __restrict__ num_splits_prefix) {
   __shared__ int s_partial_cost[kSchedulerThreads];
   int cost = 0;
@@ -109,10 +111,10 @@ scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_
     return walk_parts<false>(seqlens_k, batch, num_sm_parts, chunk_blocks, fixed_cost_blocks, at, metadata,
                              num_splits_prefix);
   };
-  const bool whole_sequences_one_cost_up = chunk_blocks == 0 && fixed_cost_blocks > 0 &&
-                                          splits_at(payload + fixed_cost_blocks) == 0 && splits_at(payload) > 0;
-  if (whole_sequences_one_cost_up) {
-    payload += fixed_cost_blocks;
+  const bool whole_sequences_within_slack = chunk_blocks == 0 && no_split_slack_blocks > 0 &&
+                                            splits_at(payload + no_split_slack_blocks) == 0 && splits_at(payload) > 0;
+  if (whole_sequences_within_slack) {
+    payload += no_split_slack_blocks;
   }
   walk_parts<true>(seqlens_k, batch, num_sm_parts, chunk_blocks, fixed_cost_blocks, payload, metadata,
                    num_splits_prefix);
@@ -121,9 +123,10 @@ scheduler_metadata_kernel(const int* __restrict__ seqlens_k, int batch, int num_
 }  // namespace
 
 void launch_scheduler_metadata(const int* seqlens_k, int batch, int num_sm_parts, int deterministic_chunk_blocks,
-                               int fixed_cost_blocks, int* metadata, int* num_splits_prefix, cudaStream_t stream) {
+                               int fixed_cost_blocks, int no_split_slack_blocks, int* metadata, int* num_splits_prefix,
+                               cudaStream_t stream) {
   scheduler_metadata_kernel<<<1, kSchedulerThreads, 0, stream>>>(
-      seqlens_k, batch, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks,
+      seqlens_k, batch, num_sm_parts, deterministic_chunk_blocks, fixed_cost_blocks, no_split_slack_blocks,
       reinterpret_cast<SchedulerMetadataRow*>(metadata), num_splits_prefix);
 }
 
