@@ -30,8 +30,8 @@ struct ColumnSplitDecode {
   static constexpr int kWarps = 12;
   // What a sequence costs the scheduler beyond its blocks, by the group's query rows (a split's fp32 partials
   // and its share of the combine grow with them). Up to 32 rows the default 4: 6 was 0.5-2.3% slower on the
-  // varlen 16/x rows (runs 230, 231), 2 and below no better (run 158). Above 32, 6: 1.0-1.1% faster on 4096
-  // varlen 64/1 in runs 230 and 231 (5 0.6%, 6 0.3% in run 198), 8192 varlen 64/1 and the fixed 64/1 rows level.
+  // varlen 16/x rows (runs 230, 231), 2 and below no better (run 158). Above 32, 6: 1.1-1.2% faster on 4096
+  // varlen 64/1 in runs 230-232 (5 0.6%, 6 0.3% in run 198), 8192 varlen 64/1 and the fixed 64/1 rows level.
   static constexpr int schedule_fixed_cost_blocks(int64_t rows_per_kv) {
     return rows_per_kv > 32 ? 6 : flash_mla::kScheduleFixedCostBlocks;
   }

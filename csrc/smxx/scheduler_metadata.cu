@@ -78,8 +78,9 @@ __device__ int walk_parts(const int* __restrict__ seqlens_k, int batch, int num_
   return splits;
 }
 
-// One CTA. The cost reduction is parallel; the walks are serial and O(num_sm_parts + batch), a few
-// microseconds for thousands of sequences.
+// One CTA. The cost reduction is parallel; the walks are serial and O(num_sm_parts + batch), ~90 ns a sequence
+// (a dependent global load an iteration): 18 us for 128 sequences, 240 us for 4096 on an H100 (run 234). It runs
+// once a decoding step (get_mla_metadata), not once a layer.
 // The payload is the mean cost a part plus one fixed cost, unless one up to no_split_slack_blocks larger needs
 // no split at all (and the mean's does): then that one, since a split costs more than its fixed cost says (fp32
 // partials, and the combine kernel after the whole grid). Where a batch of equal sequences is a little short of
