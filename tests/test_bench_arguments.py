@@ -25,6 +25,9 @@ BAD_ARGUMENTS = [
     ("flushed_calls.py", ["--impl", "upstream_bf16"], "--impl: a peer needs --peers-dir"),
     ("flushed_calls.py", ["--calls", "0"], "--calls: expected at least 1"),
     ("flushed_calls.py", ["--mode", "zero"], "--mode"),
+    ("scheduler_time.py", ["--batches", "128,x"], "--batches: expected comma-separated positive ints"),
+    ("scheduler_time.py", ["--batches", "0"], "--batches: expected comma-separated positive ints"),
+    ("scheduler_time.py", ["--calls", "0"], "--rows and --calls: expected at least 1"),
 ]
 
 
