@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 26, call 1 (written in session 25, not yet run): the discard's trade (NOTES "Plan for session 26", item 1).
+# Session 26, call 1 (run 228; written in session 25): the discard's trade (NOTES "Plan for session 26", item 1).
 # Builds: main; main without the combine's discards; main with consecutive calls' partials in different blocks.
 # For each: the combine's L2 counters at 4096/64/1 varlen (as run 227), then 3 interleaved bench rounds on the
 # varlen rows (the no-discard build's decode pays the write-backs there, run 212).

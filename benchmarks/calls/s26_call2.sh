@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 26, call 2: every module's quick grid on main (the whole-GPU tests' shared skip helper, 626593a, was not
+# Session 26, call 2 (run 229): every module's quick grid on main (the whole-GPU tests' shared skip helper, 626593a, was not
 # yet run on a GPU), then the tile pairs' scheduler fixed cost swept on the rows with 128 query rows, fixed and
 # varlen (run 155 swept 4-8 on fixed rows only), row by row beside upstream: sm90 (its own, 6), /c5, /c8, /c10.
 export FLASH_MLA_CUDA_ARCHS="80;86;89;90a"
