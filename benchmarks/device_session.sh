@@ -2,7 +2,7 @@
 # One device call: build every target, run the GPU test modules (forward-compat for the older
 # variants), then the benchmark grid beside the peers. Prints a short table last.
 #   STEPS="build test bench" bash benchmarks/device_session.sh
-# Steps: build test artifacts sanitize repro scripts spread bench profile ncu ncumix hotspots ab abi abncu (see each block's comment;
+# Steps: build test artifacts sanitize repro scripts spread bench grid profile ncu ncumix hotspots ab abi abncu (see each block's comment;
 # knobs are the environment variables each block reads, e.g. TEST_MODULES, VARIANTS, PEERS, AB_DIR).
 # SITE_FIRST=/tmp/abi/site_new puts a build of an earlier abi step ahead of everything on PYTHONPATH (e.g. for ncu).
 # Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
@@ -87,6 +87,16 @@ fi
 if step bench; then
   timeout ${BENCH_TIMEOUT:-500} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm80,sm86,sm89} --dtype ${DTYPE:-bf16} --peers-dir .peers \
     --peers ${PEERS:-upstream_bf16,flashinfer_fa2_bf16} ${BENCH_ARGS:-} --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
+fi
+if step grid; then  # #4's standard grid beside every peer: bf16 two rounds (upstream, FlashInfer fa3, the vllma100 fork's
+  # sm90 kernel), fp16 one (upstream, the fork); bench_bf16/fp16.{txt,json} in $OUT, each table's tail printed.
+  for dtype in bf16 fp16; do
+    if [ $dtype = bf16 ]; then peers="upstream_bf16,flashinfer_fa3_bf16,fork_sm90_bf16"; rounds=2; lines=32
+    else peers="upstream_fp16,fork_sm90_fp16"; rounds=1; lines=31; fi
+    timeout ${BENCH_TIMEOUT:-300} python3 benchmarks/bench_decode.py --variants ${VARIANTS:-sm90} --dtype $dtype --peers-dir .peers \
+      --peers $peers --rounds $rounds --json "$OUT/bench_$dtype.json" > "$OUT/bench_$dtype.txt" 2>&1
+    tail -$lines "$OUT/bench_$dtype.txt"
+  done
 fi
 if step profile; then  # GPU time by kernel, and the host time of a call beside upstream's
   python3 benchmarks/profile_kernels.py --configs ${PROFILE_CONFIGS:-8192:16:1,8192:64:1,8192:128:2} --host ${PROFILE_ARGS:-} \
