@@ -25,12 +25,13 @@ constexpr const char* variant = "sm90";
 //  schedule_fixed_cost_blocks, schedule_no_split_slack_blocks]
 std::vector<int64_t> launch_plan(int64_t rows_per_kv, bool query_device, int64_t /*smem_per_block*/) {
   CHECK_ARG(rows_per_kv >= 1, "rows_per_kv must be >= 1, got ", rows_per_kv);
+  // The scheduler's no-split slack is one fixed cost for both schedules (csrc/smxx/scheduler_metadata.cu; measured
+  // on the tile pairs' rows, run 233: the standard grid's column-split rows need no split at the mean already).
   auto plan = [&](auto kernel) {
     using Kernel = decltype(kernel);
+    const int64_t fixed_cost = Kernel::schedule_fixed_cost_blocks(rows_per_kv);
     return std::vector<int64_t>{kBlockM, kScheduleBlockTokens, Kernel::kWarps, 2, Kernel::smem_bytes(),
-                                query_device ? Kernel::max_ctas_per_sm() : 0,
-                                Kernel::schedule_fixed_cost_blocks(rows_per_kv),
-                                Kernel::schedule_no_split_slack_blocks(rows_per_kv)};
+                                query_device ? Kernel::max_ctas_per_sm() : 0, fixed_cost, fixed_cost};
   };
   return uses_tile_pairs(rows_per_kv) ? plan(TilePairsDecode<__nv_bfloat16>{}) : plan(ColumnSplitDecode<__nv_bfloat16>{});
 }

@@ -35,12 +35,6 @@ struct ColumnSplitDecode {
   static constexpr int schedule_fixed_cost_blocks(int64_t rows_per_kv) {
     return rows_per_kv > 32 ? 6 : flash_mla::kScheduleFixedCostBlocks;
   }
-  // How much larger than the mean a part's payload may be where that keeps every sequence whole: one fixed
-  // cost, as the tile pairs (csrc/smxx/scheduler_metadata.cu; measured there, run 233: the standard grid's
-  // column-split rows need no split at the mean already, 128 sequences on 132 parts).
-  static constexpr int schedule_no_split_slack_blocks(int64_t rows_per_kv) {
-    return schedule_fixed_cost_blocks(rows_per_kv);
-  }
   static void launch(const DecodeParams& params, cudaStream_t stream);
   static int smem_bytes();       // dynamic shared memory of one CTA, in bytes
   static int max_ctas_per_sm();  // CTAs that fit on one SM of the current device
@@ -56,9 +50,6 @@ struct TilePairsDecode {
   // 128/1, where 6 cut 62 sequences two blocks short of two whole ones a part: the scheduler now takes a
   // payload one fixed cost up where that needs no split (csrc/smxx/scheduler_metadata.cu), the same at 6.
   static constexpr int schedule_fixed_cost_blocks(int64_t /*rows_per_kv*/) { return 6; }
-  static constexpr int schedule_no_split_slack_blocks(int64_t rows_per_kv) {
-    return schedule_fixed_cost_blocks(rows_per_kv);
-  }
   static void launch(const DecodeParams& params, cudaStream_t stream);
   static int smem_bytes();
   static int max_ctas_per_sm();
