@@ -109,7 +109,7 @@ struct DecodeLaunch {
 inline DecodeLaunch prepare_decode(const char* variant, const at::Tensor& q, const at::Tensor& k_cache,
                                    const at::Tensor& block_table, const at::Tensor& seqlens_k,
                                    const at::Tensor& metadata, const at::Tensor& num_splits, double softmax_scale,
-                                   bool causal, int64_t deterministic_chunk_blocks) {
+                                   bool causal, int64_t deterministic_chunk_blocks, bool partials_in_input_dtype) {
   CHECK_ARG(q.is_cuda(), "q must be a CUDA tensor");
   CHECK_ARG(q.dim() == 4 && q.size(3) == kHeadDimQK, "q must be (batch, s_q, h_q, 576), got ", q.sizes());
   CHECK_ARG(k_cache.dim() == 4 && k_cache.size(3) == kHeadDimQK,
@@ -151,7 +151,8 @@ inline DecodeLaunch prepare_decode(const char* variant, const at::Tensor& q, con
 
   at::Tensor out = at::empty({batch, seqlen_q, num_heads_q, kHeadDimV}, q.options());
   at::Tensor lse = at::empty({batch, num_heads_q, seqlen_q}, q.options().dtype(at::kFloat));
-  at::Tensor out_accum = at::empty({split_slots, num_heads_k, rows_per_kv, kHeadDimV}, q.options().dtype(at::kFloat));
+  at::Tensor out_accum = at::empty({split_slots, num_heads_k, rows_per_kv, kHeadDimV},
+                                   partials_in_input_dtype ? q.options() : q.options().dtype(at::kFloat));
   at::Tensor lse_accum = at::empty({split_slots, num_heads_k, rows_per_kv}, q.options().dtype(at::kFloat));
 
   DecodeLaunch launch{out, lse, out_accum, lse_accum, {}};
@@ -185,7 +186,7 @@ inline DecodeLaunch prepare_decode(const char* variant, const at::Tensor& q, con
   params.out_seq_stride = out.stride(1);
   params.out_head_stride = out.stride(2);
   params.lse = lse.data_ptr<float>();
-  params.out_accum = out_accum.data_ptr<float>();
+  params.out_accum = out_accum.data_ptr();
   params.lse_accum = lse_accum.data_ptr<float>();
   params.scheduler_metadata = metadata.data_ptr<int>();
   params.num_splits_prefix = num_splits.data_ptr<int>();

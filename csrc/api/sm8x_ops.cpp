@@ -95,7 +95,8 @@ std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor&
   const c10::cuda::CUDAGuard guard(q.device());
   CHECK_ARG(smem_per_block >= 0, "smem_per_block must be >= 0, got ", smem_per_block);
   const api::DecodeLaunch launch = api::prepare_decode(variant, q, k_cache, block_table, seqlens_k, metadata, num_splits,
-                                                       softmax_scale, causal, deterministic_chunk_blocks);
+                                                       softmax_scale, causal, deterministic_chunk_blocks,
+                                                       /*partials_in_input_dtype=*/false);
   const TileKey tile = choose_tile(kTarget, launch.params.rows_per_kv, tile_budget(smem_per_block, /*query_device=*/true));
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   api::dispatch_dtype(variant, q.scalar_type(), [&](auto element) {
@@ -104,7 +105,7 @@ std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor&
       SplitKVDecode<Element, kTarget, decltype(bm)::value, decltype(bn)::value>::launch(launch.params, stream);
     });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
-    launch_combine_splits<Element>(launch.params, stream);
+    launch_combine_splits<Element, float>(launch.params, stream);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
   return {launch.out, launch.lse};

@@ -50,7 +50,8 @@ std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor&
                                           int64_t /*smem_per_block: one tile*/) {
   const c10::cuda::CUDAGuard guard(q.device());
   const api::DecodeLaunch launch = api::prepare_decode(variant, q, k_cache, block_table, seqlens_k, metadata, num_splits,
-                                                       softmax_scale, causal, deterministic_chunk_blocks);
+                                                       softmax_scale, causal, deterministic_chunk_blocks,
+                                                       /*partials_in_input_dtype=*/true);
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   api::dispatch_dtype(variant, q.scalar_type(), [&](auto element) {
     using Element = decltype(element);
@@ -64,7 +65,7 @@ std::tuple<at::Tensor, at::Tensor> decode(const at::Tensor& q, const at::Tensor&
       CHECK_ARG(false, error.what());
     }
     C10_CUDA_KERNEL_LAUNCH_CHECK();
-    launch_combine_splits<Element>(launch.params, stream, /*after_programmatic_trigger=*/true);
+    launch_combine_splits<Element, Element>(launch.params, stream, /*after_programmatic_trigger=*/true);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
   return {launch.out, launch.lse};

@@ -72,7 +72,8 @@ struct DecodeParams {
   float* __restrict__ lse;  // (batch, h_q, s_q), contiguous
 
   // Split-KV partials: (num_split_slots, h_kv, rows_per_kv, 512) and (num_split_slots, h_kv, rows_per_kv).
-  float* __restrict__ out_accum;
+  // out_accum's element is the kernel family's partial type: float for sm8x, the 16-bit input type for sm90.
+  void* __restrict__ out_accum;
   float* __restrict__ lse_accum;
 
   const int* __restrict__ scheduler_metadata;  // (num_sm_parts, kSchedulerMetadataInts)

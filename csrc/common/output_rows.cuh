@@ -1,6 +1,6 @@
 // Where a query row's results go, for every kernel family and the split combine. The query rows that
 // share a KV head are numbered row = s * heads_per_kv + head (s: the query token, head: within the KV
-// head's group); out and lse are indexed by (batch, s, query head), the fp32 partials by split slot.
+// head's group); out and lse are indexed by (batch, s, query head), the split partials by split slot.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +25,7 @@ __device__ __forceinline__ float* lse_of_row(const DecodeParams& params, int bat
   return params.lse + (int64_t(batch_idx) * params.num_heads_q + h_idx) * params.seqlen_q + s_idx;
 }
 
-// The row's index in the fp32 partials of split slot `slot`: out_accum rows of kHeadDimV, lse_accum.
+// The row's index in the partials of split slot `slot`: out_accum rows of kHeadDimV, lse_accum.
 __device__ __forceinline__ int64_t partial_row(const DecodeParams& params, int slot, int kv_head, int row) {
   return (int64_t(slot) * params.num_heads_k + kv_head) * params.rows_per_kv + row;
 }

@@ -5,7 +5,7 @@
 // contiguous range [(begin_batch, begin_block), (end_batch, end_block)) of schedule blocks. It falls
 // into pieces: one per sequence, or, in the deterministic mode, one per fixed chunk of a sequence.
 // Each piece ends in one output: the final out/lse when the sequence has a single split, else one
-// split slot of the fp32 partials that the combine kernel merges.
+// split slot of the partials that the combine kernel merges (fp32 on sm8x, 16-bit on sm90).
 #pragma once
 
 #include "decode_params.h"

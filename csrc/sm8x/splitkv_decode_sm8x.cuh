@@ -567,7 +567,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params) {
                 o_acc[ms][nt][half * 2] * inv_sum, o_acc[ms][nt][half * 2 + 1] * inv_sum);
           }
         } else {
-          float* out = params.out_accum +
+          float* out = static_cast<float*>(params.out_accum) +
                        ((int64_t(slot) * params.num_heads_k + kv_head) * rows_per_kv + row) * kHeadDimV +
                        warp * kWarpCols + quad_col;
 #pragma unroll

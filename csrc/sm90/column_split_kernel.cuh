@@ -21,7 +21,7 @@
 //     O = O * s + P V wgmma 64 x 256 x 64 per warpgroup: warpgroup w owns output columns
 //                    [256w, 256w + 256), 128 fp32 registers a thread; then its warps free the stage.
 // Q (64 x 576) is copied into shared memory once per piece by the consumers (cp.async); the epilogue
-// stages O in Q's buffer and writes it with bulk copies (common::store_out_rows_bulk).
+// stages O (or its 16-bit partial) in Q's buffer and writes it with bulk copies (common::store_rows_bulk).
 // Rows of the last tile past the piece's end are zeroed in shared memory before use: the TMA copies
 // whole pages, and NaN stored past a sequence's length must not meet a zero weight in P V.
 // Page ids past a sequence's last page are never read.
@@ -237,7 +237,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     WorkPieceWalker walker(params, blockIdx.z);
     WorkPiece piece;
     while (walker.next(piece)) {
-      common::bulk_store_wait_read();  // the previous piece's O has left Q's buffer (store_out_rows_bulk)
+      common::bulk_store_wait_read();  // the previous piece's O has left Q's buffer (store_rows_bulk)
       detail::consumers_sync<kConsumerThreads>();  // the previous piece is done with Q, P and the row arrays
       // Q rows -> shared memory (rows past rows_per_kv zero-filled): 64 x 72 chunks of 16 bytes. Every
       // piece copies its Q: the previous piece's epilogue staged its O in Q's buffer (one piece a sequence
@@ -386,7 +386,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       for (; !is_tail_tile(tile, num_tiles); ++tile, ++iteration) tile_step(tile, std::false_type{});
       for (; tile < num_tiles; ++tile, ++iteration) tile_step(tile, std::true_type{});
 
-      // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
+      // ---- epilogue: normalise, write out/lse (one split) or the partials (several) ----
 #pragma unroll
       for (int r = 0; r < 2; ++r) {
         row_sum[r] += __shfl_xor_sync(0xffffffff, row_sum[r], 1);
@@ -401,19 +401,11 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         common::row_statistics(params, piece.is_split, smem.row_sum[0][row_local[r]] + smem.row_sum[1][row_local[r]],
                                row_max[r], inv_sum[r], lse[r]);
       }
-      // The 16-bit O goes out through Q's buffer (both warpgroups' S are done), so every piece copies its
-      // Q. The fp32 partials do not fit there (staged in two rounds of 32 rows, the second waiting for the
-      // first's copies, they were slower: run 98), so they are stored from the registers.
-      if (!piece.is_split) {
-        common::store_out_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, kStagingBytes>(
-            params, piece, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup,
-            warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse,
-            reinterpret_cast<char*>(smem.q) + warpgroup * kStagingBytes, wg_tid, detail::kWarpgroupBarrier + warpgroup);
-      } else {
-        common::store_rows<Element>(params, piece, kv_head, row_base, row_local,
-                                    warpgroup * Traits::kColsPerWarpgroup + col_in_quad,
-                                    warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse);
-      }
+      // O (or its partial) goes out through Q's buffer (both warpgroups' S are done), so every piece copies its Q.
+      common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, kStagingBytes>(
+          params, piece, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup,
+          warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse,
+          reinterpret_cast<char*>(smem.q) + warpgroup * kStagingBytes, wg_tid, detail::kWarpgroupBarrier + warpgroup);
     }
     common::bulk_store_wait_read();  // shared memory must outlive the copies' reads
   }

@@ -1,7 +1,7 @@
 // Helpers shared by the two Hopper (sm90a) decode schedules (column_split_kernel.cuh and
 // tile_pairs_kernel.cuh): Q's copy into shared memory, the tokens each row may see, the epilogue's
-// row statistics and stores of O (or its fp32 partial) and the lse (from registers, or staged in shared
-// memory and written by bulk copies), and the launch of either kernel. (exp2, the row-maximum update and
+// row statistics and stores of O (or its 16-bit partial) and the lse (staged in shared memory and written
+// by bulk copies), and the launch of either kernel. (exp2, the row-maximum update and
 // 16-bit packing: common/online_softmax.cuh; where a row's results go: common/output_rows.cuh.)
 #pragma once
 
@@ -88,81 +88,18 @@ __device__ __forceinline__ void row_statistics(const DecodeParams& params, bool 
   lse = seen ? row_max * params.softmax_scale + logf(total) : (is_split ? -INFINITY : INFINITY);
 }
 
-// An L2 evict-last cache policy for the lines a store tags. (Without a persisting L2 carve-out, which a library
-// does not set, it does not keep them resident: run 204.)
-__device__ __forceinline__ uint64_t l2_evict_last_policy() {
-  uint64_t policy;
-  asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
-  return policy;
-}
-
-// Two floats to global memory (8-byte aligned), their L2 lines tagged with `policy`.
-__device__ __forceinline__ void store_two_floats(float* dst, float a, float b, uint64_t policy) {
-  asm volatile("st.global.L2::cache_hint.v2.f32 [%0], {%1, %2}, %3;" ::"l"(dst), "f"(a), "f"(b), "l"(policy) : "memory");
-}
-
-// The epilogue's stores: this thread's two rows (row_local) of its warpgroup's 64 x kCols slice of O,
-// columns [col_base, ...) in wgmma's accumulator order, times inv_sum, into out (one split: 16-bit,
-// and the lse from warpgroup 0) or into the fp32 partials (several: out_accum and lse_accum).
-// One fully unrolled pass over the accumulator with a row predicate (a loop over the two rows with
-// `continue` made the compiler move O to local memory). Straight from the registers: what the column
-// split uses for its fp32 partials, which do not fit in its staging buffer; everything else goes through
-// shared memory and bulk copies (store_rows_bulk, below).
-template <typename Element, typename TensorO>
-__device__ __forceinline__ void store_rows(const DecodeParams& params, const WorkPiece& piece, int kv_head, int row_base,
-                                           const int (&row_local)[2], int col_base, bool writes_lse,
-                                           const TensorO& o_acc, const float (&inv_sum)[2], const float (&lse)[2]) {
-  const int rows_per_kv = params.rows_per_kv;
-  const bool row_valid[2] = {row_base + row_local[0] < rows_per_kv, row_base + row_local[1] < rows_per_kv};
-  if (!piece.is_split) {
-    Element* out_row[2];
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const int row = min(row_base + row_local[r], rows_per_kv - 1);
-      out_row[r] = flash_mla::out_row<Element>(params, piece.batch_idx, kv_head, row) + col_base;
-      if (row_valid[r] && writes_lse) *lse_of_row(params, piece.batch_idx, kv_head, row) = lse[r];
-    }
-#pragma unroll
-    for (int v = 0; v < cute::size(o_acc); v += 2) {
-      const int r = (v / 2) % 2;
-      if (row_valid[r]) {
-        *reinterpret_cast<uint32_t*>(out_row[r] + (v / 4) * 8) =
-            pack_two<Element>(o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r]);
-      }
-    }
-  } else {
-    float* out_row[2];
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const int64_t partial = partial_row(params, piece.slot, kv_head, min(row_base + row_local[r], rows_per_kv - 1));
-      out_row[r] = params.out_accum + partial * kHeadDimV + col_base;
-      if (row_valid[r] && writes_lse) params.lse_accum[partial] = lse[r];
-    }
-    // The partials are stored evict-last, and the combine discards each row once read: together 1-3% on the
-    // varlen memory rows, each half about half of it (benchmarks/NOTES.md runs 202-203). Written to keep them in
-    // the L2 past the column split's evict-normal KV stream (run 201), the hint does not do that (the combine
-    // still reads two thirds of them from DRAM, run 204); the gain is in the decode kernel.
-    const uint64_t keep_in_l2 = l2_evict_last_policy();
-#pragma unroll
-    for (int v = 0; v < cute::size(o_acc); v += 2) {
-      const int r = (v / 2) % 2;
-      if (row_valid[r]) store_two_floats(out_row[r] + (v / 4) * 8, o_acc(v) * inv_sum[r], o_acc(v + 1) * inv_sum[r], keep_in_l2);
-    }
-  }
-}
-
 // The epilogue's stores through shared memory, for a warpgroup that owns kCols (256) columns of O:
 // this thread's two rows (row_local) of O times inv_sum go into `staging` (kStagingBytes that no one
 // else reads or writes until the next piece), and each of the warpgroup's first kBlockM threads then
 // hands one row to the tensor memory accelerator as a bulk copy (cp.async.bulk, bulk_group), which
-// writes it to out (one split: 16-bit) or to the fp32 partials (several) while the warps go on to the
-// next piece. Stores straight from the accumulator registers (store_rows) stall the warps on the LSU
+// writes it to out (one split) or to the partials (several) while the warps go on to the
+// next piece. Stores straight from the accumulator registers stall the warps on the LSU
 // queue (lg_throttle): 7.6% of the tile-pair kernel's samples at b=256, s_k=2048, 128/2, ~4.7 us a piece
 // (benchmarks/NOTES.md, runs 96-98).
 // The threads that issued copies must wait for their reads (bulk_store_wait_read) before anyone writes
-// `staging` again, and before the CTA exits. The lse is stored as in store_rows.
-// Rows are padded by 8 values, so that the 8 rows a warp's store instruction writes together start in
-// different banks (fp32 st.shared.v2: 2 wavefronts for 256 bytes; 16-bit stmatrix: 1 for a matrix's 128).
+// `staging` again, and before the CTA exits.
+// Rows are padded by 8 values, so that the 8 rows a warp's stmatrix writes together start in different
+// banks (1 wavefront for a matrix's 128 bytes).
 template <typename Out>
 __host__ __device__ constexpr int staged_row_bytes(int cols) {
   return (cols + 8) * int(sizeof(Out));
@@ -177,26 +114,6 @@ __device__ __forceinline__ constexpr int checked_staged_row_bytes() {
   static_assert(kBlockM * kRowBytes <= kStagingBytes, "the staged rows must fit");
   static_assert(kCols % 16 == 0 && kRowBytes % 16 == 0, "bulk copies and stmatrix need 16-byte aligned rows");
   return kRowBytes;
-}
-
-// The fp32 partials' rows (O times inv_sum) into `staging`, two values a store (stmatrix takes 16-bit only).
-template <int kBlockM, int kCols, int kStagingBytes, typename TensorO>
-__device__ __forceinline__ void stage_partial_rows(const int (&row_local)[2], int col_in_quad, const TensorO& o_acc,
-                                                   const float (&inv_sum)[2], char* staging) {
-  constexpr int kRowBytes = checked_staged_row_bytes<float, kBlockM, kCols, kStagingBytes>();
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    // One shared-memory address a row, the values at constant offsets from it (pinned here: hoisted
-    // into the kernel's prologue as 64 addresses, they were spilled).
-    uint32_t row_addr = cute::cast_smem_ptr_to_uint(staging) + row_local[r] * kRowBytes + col_in_quad * int(sizeof(float));
-    asm volatile("" : "+r"(row_addr));
-#pragma unroll
-    for (int v = 2 * r; v < cute::size(o_acc); v += 4) {
-      asm volatile("st.shared.v2.f32 [%0], {%1, %2};" ::"r"(row_addr + (v / 4) * 8 * int(sizeof(float))),
-                   "f"(o_acc(v) * inv_sum[r]), "f"(o_acc(v + 1) * inv_sum[r])
-                   : "memory");
-    }
-  }
 }
 
 // 16-bit O's rows (times inv_sum) into `staging` by stmatrix: four 8 x 8 matrices a store, 16 stores a
@@ -228,62 +145,58 @@ __device__ __forceinline__ void stage_rows_stmatrix(const int (&row_local)[2], c
 }
 
 // The staged rows out: one bulk copy a row to row_dst(global row), by the warpgroup's first kBlockM threads.
+// With keep_in_l2 the rows' L2 lines are tagged evict-last: the split partials, which the combine reads next and
+// then discards. Untagged, the 16-bit partials were 1.8% slower on 4096 varlen 16/1 and 2.8% on 64/1 (run 238;
+// with the fp32 partials the hint was worth 1-3% on the varlen memory rows, runs 202-203). Without a persisting
+// L2 carve-out, which a library does not set, it does not keep the lines resident (run 204): the gain is in the
+// decode kernel.
 template <typename Out, int kBlockM, int kCols, int kStagingBytes, typename RowDst>
 __device__ __forceinline__ void copy_staged_rows(const DecodeParams& params, int row_base, char* staging, int wg_tid,
-                                                 uint32_t warpgroup_barrier, RowDst row_dst) {
+                                                 uint32_t warpgroup_barrier, bool keep_in_l2, RowDst row_dst) {
   constexpr int kRowBytes = checked_staged_row_bytes<Out, kBlockM, kCols, kStagingBytes>();
   cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> the bulk copy's (async proxy) reads
   cutlass::arch::NamedBarrier::sync(128, warpgroup_barrier);
   if (wg_tid < kBlockM && row_base + wg_tid < params.rows_per_kv) {
-    cute::SM90_BULK_COPY_S2G::copy(staging + wg_tid * kRowBytes, row_dst(row_base + wg_tid), kCols * int(sizeof(Out)));
+    const uint32_t src = cute::cast_smem_ptr_to_uint(staging + wg_tid * kRowBytes);
+    void* dst = row_dst(row_base + wg_tid);
+    if (keep_in_l2) {
+      uint64_t policy;
+      asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
+      asm volatile("cp.async.bulk.global.shared::cta.bulk_group.L2::cache_hint [%0], [%1], %2, %3;"
+                   ::"l"(dst), "r"(src), "r"(kCols * int(sizeof(Out))), "l"(policy) : "memory");
+    } else {
+      cute::SM90_BULK_COPY_S2G::copy(staging + wg_tid * kRowBytes, dst, kCols * int(sizeof(Out)));
+    }
     cute::tma_store_arrive();
   }
 }
 
-// The final output (a piece whose sequence has one split): 16-bit O and the lse.
-template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
-__device__ __forceinline__ void store_out_rows_bulk(const DecodeParams& params, const WorkPiece& piece, int kv_head,
-                                                    int row_base, const int (&row_local)[2], int col_base,
-                                                    bool writes_lse, const TensorO& o_acc,
-                                                    const float (&inv_sum)[2], const float (&lse)[2], char* staging,
-                                                    int wg_tid, uint32_t warpgroup_barrier) {
-  const int rows_per_kv = params.rows_per_kv;
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    if (row_base + row_local[r] < rows_per_kv && writes_lse) {
-      *lse_of_row(params, piece.batch_idx, kv_head, row_base + row_local[r]) = lse[r];
-    }
-  }
-  stage_rows_stmatrix<Element, kBlockM, kCols, kStagingBytes>(row_local, o_acc, inv_sum, staging);
-  copy_staged_rows<Element, kBlockM, kCols, kStagingBytes>(
-      params, row_base, staging, wg_tid, warpgroup_barrier,
-      [&](int row) { return out_row<Element>(params, piece.batch_idx, kv_head, row) + col_base; });
-}
-
-// Either output: store_out_rows_bulk, or (several splits) the fp32 partials and their lse.
+// The epilogue's output, 16-bit O times inv_sum and the lse (from warpgroup 0's writes_lse threads): into out
+// and lse (a piece whose sequence has one split) or into its split slot's partials, out_accum (16-bit, as out)
+// and lse_accum (several).
 template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
 __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, const WorkPiece& piece, int kv_head,
-                                                int row_base, const int (&row_local)[2], int col_base, int col_in_quad,
+                                                int row_base, const int (&row_local)[2], int col_base,
                                                 bool writes_lse, const TensorO& o_acc, const float (&inv_sum)[2],
                                                 const float (&lse)[2], char* staging, int wg_tid,
                                                 uint32_t warpgroup_barrier) {
-  if (!piece.is_split) {
-    store_out_rows_bulk<Element, kBlockM, kCols, kStagingBytes>(params, piece, kv_head, row_base, row_local, col_base,
-                                                                writes_lse, o_acc, inv_sum, lse, staging, wg_tid,
-                                                                warpgroup_barrier);
-    return;
-  }
   const int rows_per_kv = params.rows_per_kv;
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
-    if (row_base + row_local[r] < rows_per_kv && writes_lse) {
-      params.lse_accum[partial_row(params, piece.slot, kv_head, row_base + row_local[r])] = lse[r];
+    const int row = row_base + row_local[r];
+    if (row < rows_per_kv && writes_lse) {
+      float* dst = piece.is_split ? params.lse_accum + partial_row(params, piece.slot, kv_head, row)
+                                  : lse_of_row(params, piece.batch_idx, kv_head, row);
+      *dst = lse[r];
     }
   }
-  stage_partial_rows<kBlockM, kCols, kStagingBytes>(row_local, col_in_quad, o_acc, inv_sum, staging);
-  copy_staged_rows<float, kBlockM, kCols, kStagingBytes>(
-      params, row_base, staging, wg_tid, warpgroup_barrier,
-      [&](int row) { return params.out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV + col_base; });
+  stage_rows_stmatrix<Element, kBlockM, kCols, kStagingBytes>(row_local, o_acc, inv_sum, staging);
+  Element* const out_accum = static_cast<Element*>(params.out_accum);
+  copy_staged_rows<Element, kBlockM, kCols, kStagingBytes>(
+      params, row_base, staging, wg_tid, warpgroup_barrier, /*keep_in_l2=*/piece.is_split, [&](int row) {
+        return col_base + (piece.is_split ? out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV
+                                          : out_row<Element>(params, piece.batch_idx, kv_head, row));
+      });
 }
 
 // The decode grids are launched as programmatic dependents of whatever precedes them in the stream

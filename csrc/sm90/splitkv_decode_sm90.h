@@ -28,7 +28,7 @@ constexpr bool uses_tile_pairs(int64_t rows_per_kv) { return rows_per_kv > kBloc
 template <typename Element>
 struct ColumnSplitDecode {
   static constexpr int kWarps = 12;
-  // What a sequence costs the scheduler beyond its blocks, by the group's query rows (a split's fp32 partials
+  // What a sequence costs the scheduler beyond its blocks, by the group's query rows (a split's partials
   // and its share of the combine grow with them). Up to 32 rows the default 4: 6 was 0.5-2.3% slower on the
   // varlen 16/x rows (runs 230, 231), 2 and below no better (run 158). Above 32, 6: 1.1-1.2% faster on 4096
   // varlen 64/1 in runs 230-232 (5 0.6%, 6 0.3% in run 198), 8192 varlen 64/1 and the fixed 64/1 rows level.

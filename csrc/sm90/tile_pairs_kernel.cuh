@@ -587,7 +587,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       }
     }
 
-    // ---- epilogue: normalise, write out/lse (one split) or the fp32 partials (several) ----
+    // ---- epilogue: normalise, write out/lse (one split) or the partials (several) ----
     detail::wait_gemms<0>(o_acc);
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
@@ -617,7 +617,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     // O goes out through this warpgroup's stage: after the sync above both warpgroups are past their
     // last wgmma, so no one reads the stages until the next piece's copies, which wait for these.
     common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, sizeof(Storage::kv[0])>(
-        params, done, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup, col_in_quad,
+        params, done, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup,
         warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse, reinterpret_cast<char*>(smem.kv[warpgroup]), wg_tid,
         detail::kWarpgroupSync + warpgroup);
     common::bulk_store_wait_read();  // O has left the stages before the next piece's first loads
