@@ -40,6 +40,8 @@ def main() -> int:
     dtypes = [d for d in args.dtypes.split(",") if d]
     if not dtypes or any(d not in DTYPES for d in dtypes):
         parser.error(f"--dtypes: expected a comma list of {sorted(DTYPES)}, got {args.dtypes!r}")
+    if args.seeds < 1 or args.batch < 1:
+        parser.error(f"--seeds and --batch: expected at least 1, got {args.seeds} and {args.batch}")
     if not torch.cuda.is_available():
         print("skipped: no CUDA GPU")
         return 0

@@ -28,6 +28,9 @@ BAD_ARGUMENTS = [
     ("scheduler_time.py", ["--batches", "128,x"], "--batches: expected comma-separated positive ints"),
     ("scheduler_time.py", ["--batches", "0"], "--batches: expected comma-separated positive ints"),
     ("scheduler_time.py", ["--calls", "0"], "--rows and --calls: expected at least 1"),
+    ("accuracy_probe.py", ["--configs", "4096:16"], "--configs: expected s_k:h_q:s_q"),
+    ("accuracy_probe.py", ["--dtypes", "bf16,fp8"], "--dtypes: expected a comma list of"),
+    ("accuracy_probe.py", ["--seeds", "0"], "--seeds and --batch: expected at least 1"),
 ]
 
 
