@@ -22,9 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 from bench_decode import parse_configs  # noqa: E402
-from mla_reference import DecodeCase, compare, make_inputs, reference_decode  # noqa: E402
-
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+from mla_reference import DTYPES, DecodeCase, compare, make_inputs, reference_decode  # noqa: E402
 
 
 def main() -> int:

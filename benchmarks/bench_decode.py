@@ -44,10 +44,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from mla_reference import HEAD_DIM_QK, HEAD_DIM_V, DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode  # noqa: E402
+from mla_reference import DTYPES, HEAD_DIM_QK, HEAD_DIM_V, DecodeCase, compare, decode_flops_and_bytes, make_inputs, reference_decode  # noqa: E402
 from timing import L2_FLUSH_MODES, copy_bandwidth_gbs, matmul_tflops, time_cuda_ms  # noqa: E402
 
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 BATCH = 128
 
 

@@ -17,6 +17,7 @@ import zlib
 import pytest
 import torch
 from mla_reference import (
+    DTYPES,
     HEAD_DIM_QK,
     INVALID_BLOCK_ID,
     DecodeCase,
@@ -34,7 +35,6 @@ GRID_ENV = "FLASH_MLA_TEST_GRID"
 GRIDS = ("quick", "full")
 # Compute capabilities whose native variant each test module checks.
 NATIVE_CAPABILITIES = {"sm80": {(8, 0)}, "sm86": {(8, 6), (8, 7)}, "sm89": {(8, 9)}, "sm90": {(9, 0)}}
-DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def forward_compat_requested(config=None) -> bool:

@@ -15,6 +15,7 @@ import torch
 HEAD_DIM_QK = 576
 HEAD_DIM_V = 512
 INVALID_BLOCK_ID = 2147480000  # what upstream's tests put in block-table entries past a sequence
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}  # the input dtypes by their command-line names
 
 
 @dataclass
@@ -32,7 +33,7 @@ class DecodeCase:
     seed: int = 0
 
     def label(self) -> str:
-        dtype = {torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
+        dtype = next(name for name, d in DTYPES.items() if d == self.dtype)
         parts = [f"b{self.batch}", f"sk{self.seqlen_k}", f"hq{self.h_q}", f"sq{self.s_q}"]
         if self.h_kv != 1:
             parts.append(f"hkv{self.h_kv}")
