@@ -185,7 +185,7 @@ if step abi; then  # interleaved A/B: the tree and each AB_DIR entry (a folder o
     if [ "${ABI_TEST:-0}" = 1 ] || [[ " ${ABI_TEST:-} " == *" $name "* ]]; then  # ABI_TEST=1: every build; "new ab_x": those
       (repo=$PWD; cd /tmp && PYTHONPATH=/tmp/abi/site_$name:$PYTHONPATH FLASH_MLA_FORWARD_COMPAT=1 timeout ${TEST_TIMEOUT:-300} \
         python3 -m pytest -q -p no:cacheprovider $(for m in ${ABI_TEST_MODULES:-sm90}; do echo "$repo/tests/test_flash_mla_$m.py"; done) \
-        ${ABI_TEST_ARGS:-} 2>&1 | tail -1 | sed "s/^/  tests $name: /")
+        ${ABI_TEST_ARGS:-} 2>&1 | grep -E "^FAILED|passed|failed|error" | tail -12 | sed "s/^/  tests $name: /")
     fi
   done
   for i in $(seq ${AB_REPEAT:-3}); do
