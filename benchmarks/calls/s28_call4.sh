@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 28, call 4 (diagnostic): run 245 put 3.5-4.5 us of a tile-pair piece in the epilogue's O store (no store:
+# Session 28, call 4 (diagnostic): run 246 put 3.5-4.5 us of a tile-pair piece in the epilogue's O store (no store:
 # 4.9 us a piece at 128/2, main 8.4-9.5), none of it in the wait for the copies' reads. Split it: staging only
 # (stmatrix, fence, warpgroup barrier; no copies: diagnostic-o-staging-only) and copies only (the 128 row copies
 # of whatever the stages hold, no stmatrix: diagnostic-o-copies-only). Both never to land (wrong output). The

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 28, call 5: whole-row O copies on the tile pairs (sm90-tile-pairs-whole-row-copies.patch). Runs 245-246:
+# Session 28, call 5: whole-row O copies on the tile pairs (sm90-tile-pairs-whole-row-copies.patch). Runs 246-247:
 # a piece's O store costs 3-3.5 us, all of it in the 128 bulk row copies (staging alone costs ~1 us; the wait for
 # the copies' reads nothing), and upstream's whole piece costs what ours does without them. Both warpgroups now
 # stage into stage 0 and threads 0-63 copy 1 KB rows: 64 copies a piece instead of 128. Prediction: ~1.5 us a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Session 28, call 6 (diagnostic): is a piece's O store costly because the next piece's first KV loads queue behind
-# its copies in the TMA unit? (Runs 245-247: the copies cost ~3 us a piece whatever their count; not waiting for
+# its copies in the TMA unit? (Runs 246-248: the copies cost ~3 us a piece whatever their count; not waiting for
 # their reads changes nothing.) Both patches stage O (whole rows) in stage 1 and copy it, to a dummy place (wrong
 # output, never to land), only at the next piece's start, after one CTA barrier: after that piece's first loads
 # are issued (...-after-next-loads) or before them (...-before-next-loads, the control: main's order). The piece

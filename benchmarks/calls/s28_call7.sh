@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 28, call 7: O copied out at the next piece's start (sm90-tile-pairs-o-copied-at-next-piece.patch). Run 248:
+# Session 28, call 7: O copied out at the next piece's start (sm90-tile-pairs-o-copied-at-next-piece.patch). Run 249:
 # a piece costs ~2 us less (128/2: 6.9-7.1 us against 8.8-9.1) when its O rows are copied only after the next walk's
 # barrier (to a dummy place: wrong output). The correct form: both warpgroups stage O in whole rows in stage 1 and
 # do not copy it; at the next piece's start warpgroup 0 loads tile 0 whole into stage 0 at once, while warpgroup

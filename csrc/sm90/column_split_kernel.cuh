@@ -402,7 +402,7 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
                                row_max[r], inv_sum[r], lse[r]);
       }
       // O (or its partial) goes out through Q's buffer (both warpgroups' S are done), so every piece copies its Q.
-      common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, kStagingBytes>(
+      common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, Traits::kColsPerWarpgroup, kStagingBytes>(
           params, piece, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup,
           warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse,
           reinterpret_cast<char*>(smem.q) + warpgroup * kStagingBytes, wg_tid, detail::kWarpgroupBarrier + warpgroup);

@@ -90,12 +90,16 @@ __device__ __forceinline__ void row_statistics(const DecodeParams& params, bool 
 
 // The epilogue's stores through shared memory, for a warpgroup that owns kCols (256) columns of O:
 // this thread's two rows (row_local) of O times inv_sum go into `staging` (kStagingBytes that no one
-// else reads or writes until the next piece), and each of the warpgroup's first kBlockM threads then
-// hands one row to the tensor memory accelerator as a bulk copy (cp.async.bulk, bulk_group), which
-// writes it to out (one split) or to the partials (several) while the warps go on to the
-// next piece. Stores straight from the accumulator registers stall the warps on the LSU
-// queue (lg_throttle): 7.6% of the tile-pair kernel's samples at b=256, s_k=2048, 128/2, ~4.7 us a piece
-// (benchmarks/NOTES.md, runs 96-98).
+// else reads or writes until the next piece), and the first kBlockM threads of those that meet at the
+// staging barrier then each hand one row to the tensor memory accelerator as a bulk copy (cp.async.bulk,
+// bulk_group), which writes it to out (one split) or to the partials (several) while the warps go on to
+// the next piece. A staged row holds kRowCols columns: kCols (each warpgroup stages and copies its own
+// half rows, 512 bytes a copy for 16-bit O), or both warpgroups' columns (whole rows, one 1 KB copy a
+// row), so that one buffer holds the whole of O (the tile pairs stage it in one stage; half as many copies
+// alone changed nothing, benchmarks/NOTES.md run 248). kIssueCopies false: stage only, and the caller
+// copies the rows out later (copy_staged_row). Stores straight from the accumulator registers stall the
+// warps on the LSU queue (lg_throttle): 7.6% of the tile-pair kernel's samples at b=256, s_k=2048, 128/2,
+// ~4.7 us a piece (benchmarks/NOTES.md, runs 96-98).
 // The threads that issued copies must wait for their reads (bulk_store_wait_read) before anyone writes
 // `staging` again, and before the CTA exits.
 // Rows are padded by 8 values, so that the 8 rows a warp's stmatrix writes together start in different
@@ -108,24 +112,24 @@ __host__ __device__ constexpr int staged_row_bytes(int cols) {
 __device__ __forceinline__ void bulk_store_wait_read() { cute::tma_store_wait<0>(); }
 
 // The staged rows' layout, and the copies that take them out (copy_staged_rows, below).
-template <typename Out, int kBlockM, int kCols, int kStagingBytes>
+template <typename Out, int kBlockM, int kRowCols, int kStagingBytes>
 __device__ __forceinline__ constexpr int checked_staged_row_bytes() {
-  constexpr int kRowBytes = staged_row_bytes<Out>(kCols);
+  constexpr int kRowBytes = staged_row_bytes<Out>(kRowCols);
   static_assert(kBlockM * kRowBytes <= kStagingBytes, "the staged rows must fit");
-  static_assert(kCols % 16 == 0 && kRowBytes % 16 == 0, "bulk copies and stmatrix need 16-byte aligned rows");
+  static_assert(kRowCols % 16 == 0 && kRowBytes % 16 == 0, "bulk copies and stmatrix need 16-byte aligned rows");
   return kRowBytes;
 }
 
-// 16-bit O's rows (times inv_sum) into `staging` by stmatrix: four 8 x 8 matrices a store, 16 stores a
-// thread where st.shared.b32 took 64 (runs 165-166: 0.4-0.8 us a piece less). The accumulator holds a warp's
-// 16 rows x 8 columns in 4 values a thread (rows lane / 4 and + 8, columns 2 (lane % 4) and + 1), which is
-// stmatrix's fragment of two matrices. Lane L gives row L % 8 of matrix L / 8: matrices 0 and 1 are rows
-// 0-7 and 8-15 of column block j, 2 and 3 of block j + 1. The padded rows (staged_row_bytes) put a
+// 16-bit O's kCols columns of this thread's rows (times inv_sum) into `staging` (rows of kRowCols) by stmatrix:
+// four 8 x 8 matrices a store, 16 stores a thread where st.shared.b32 took 64 (runs 165-166: 0.4-0.8 us a piece less).
+// The accumulator holds a warp's 16 rows x 8 columns in 4 values a thread (rows lane / 4 and + 8, columns 2 (lane % 4)
+// and + 1), which is stmatrix's fragment of two matrices. Lane L gives row L % 8 of matrix L / 8: matrices 0 and 1 are
+// rows 0-7 and 8-15 of column block j, 2 and 3 of block j + 1. The padded rows (staged_row_bytes) put a
 // matrix's 8 rows of 16 bytes in different banks.
-template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
+template <typename Element, int kBlockM, int kCols, int kRowCols, int kStagingBytes, typename TensorO>
 __device__ __forceinline__ void stage_rows_stmatrix(const int (&row_local)[2], const TensorO& o_acc,
                                                     const float (&inv_sum)[2], char* staging) {
-  constexpr int kRowBytes = checked_staged_row_bytes<Element, kBlockM, kCols, kStagingBytes>();
+  constexpr int kRowBytes = checked_staged_row_bytes<Element, kBlockM, kRowCols, kStagingBytes>();
   static_assert(sizeof(Element) == 2 && decltype(cute::size(o_acc))::value == kCols / 2, "16 rows x kCols a warp");
   const int lane = threadIdx.x % 32;
   const int warp_row = row_local[0] - lane / 4;  // the warp's first row
@@ -144,42 +148,56 @@ __device__ __forceinline__ void stage_rows_stmatrix(const int (&row_local)[2], c
   }
 }
 
-// The staged rows out: one bulk copy a row to row_dst(global row), by the warpgroup's first kBlockM threads.
-// With keep_in_l2 the rows' L2 lines are tagged evict-last: the split partials, which the combine reads next and
+// One staged row (at src_row) out to dst as a bulk copy of `bytes` in this thread's bulk group. With keep_in_l2
+// the row's L2 lines are tagged evict-last: the split partials, which the combine reads next and
 // then discards. Untagged, the 16-bit partials were 1.8% slower on 4096 varlen 16/1 and 2.8% on 64/1 (run 238;
 // with the fp32 partials the hint was worth 1-3% on the varlen memory rows, runs 202-203). Without a persisting
 // L2 carve-out, which a library does not set, it does not keep the lines resident (run 204): the gain is in the
 // decode kernel.
-template <typename Out, int kBlockM, int kCols, int kStagingBytes, typename RowDst>
-__device__ __forceinline__ void copy_staged_rows(const DecodeParams& params, int row_base, char* staging, int wg_tid,
-                                                 uint32_t warpgroup_barrier, bool keep_in_l2, RowDst row_dst) {
-  constexpr int kRowBytes = checked_staged_row_bytes<Out, kBlockM, kCols, kStagingBytes>();
+__device__ __forceinline__ void copy_staged_row(const char* src_row, void* dst, int bytes, bool keep_in_l2) {
+  const uint32_t src = cute::cast_smem_ptr_to_uint(src_row);
+  if (keep_in_l2) {
+    uint64_t policy;
+    asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
+    asm volatile("cp.async.bulk.global.shared::cta.bulk_group.L2::cache_hint [%0], [%1], %2, %3;"
+                 ::"l"(dst), "r"(src), "r"(bytes), "l"(policy) : "memory");
+  } else {
+    asm volatile("cp.async.bulk.global.shared::cta.bulk_group [%0], [%1], %2;" ::"l"(dst), "r"(src), "r"(bytes)
+                 : "memory");
+  }
+  cute::tma_store_arrive();
+}
+
+// The staged rows out: one bulk copy a row (kRowCols columns) to row_dst(global row), by the first kBlockM of the
+// barrier_threads threads that meet at staging_barrier (`thread` numbers them); issue_copies false: the fence and
+// the barrier only.
+template <typename Out, int kBlockM, int kRowCols, int kStagingBytes, typename RowDst>
+__device__ __forceinline__ void copy_staged_rows(const DecodeParams& params, int row_base, char* staging, int thread,
+                                                 uint32_t staging_barrier, int barrier_threads, bool keep_in_l2,
+                                                 RowDst row_dst, bool issue_copies = true) {
+  constexpr int kRowBytes = checked_staged_row_bytes<Out, kBlockM, kRowCols, kStagingBytes>();
   cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> the bulk copy's (async proxy) reads
-  cutlass::arch::NamedBarrier::sync(128, warpgroup_barrier);
-  if (wg_tid < kBlockM && row_base + wg_tid < params.rows_per_kv) {
-    const uint32_t src = cute::cast_smem_ptr_to_uint(staging + wg_tid * kRowBytes);
-    void* dst = row_dst(row_base + wg_tid);
-    if (keep_in_l2) {
-      uint64_t policy;
-      asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
-      asm volatile("cp.async.bulk.global.shared::cta.bulk_group.L2::cache_hint [%0], [%1], %2, %3;"
-                   ::"l"(dst), "r"(src), "r"(kCols * int(sizeof(Out))), "l"(policy) : "memory");
-    } else {
-      cute::SM90_BULK_COPY_S2G::copy(staging + wg_tid * kRowBytes, dst, kCols * int(sizeof(Out)));
-    }
-    cute::tma_store_arrive();
+  cutlass::arch::NamedBarrier::sync(barrier_threads, staging_barrier);
+  if (issue_copies && thread < kBlockM && row_base + thread < params.rows_per_kv) {
+    copy_staged_row(staging + thread * kRowBytes, row_dst(row_base + thread), kRowCols * int(sizeof(Out)), keep_in_l2);
   }
 }
 
 // The epilogue's output, 16-bit O times inv_sum and the lse (from warpgroup 0's writes_lse threads): into out
 // and lse (a piece whose sequence has one split) or into its split slot's partials, out_accum (16-bit, as out)
-// and lse_accum (several).
-template <typename Element, int kBlockM, int kCols, int kStagingBytes, typename TensorO>
+// and lse_accum (several). This warpgroup's O is O's columns [col_base, col_base + kCols). kRowCols == kCols:
+// `staging` is this warpgroup's own, and the copies are its own (barrier: its 128 threads). kRowCols == 2 kCols:
+// both warpgroups stage into the same `staging` at their columns, and the first kBlockM threads of the two
+// (barrier: all 256) copy whole rows.
+template <typename Element, int kBlockM, int kCols, int kRowCols, int kStagingBytes, bool kIssueCopies = true,
+          typename TensorO>
 __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, const WorkPiece& piece, int kv_head,
                                                 int row_base, const int (&row_local)[2], int col_base,
                                                 bool writes_lse, const TensorO& o_acc, const float (&inv_sum)[2],
-                                                const float (&lse)[2], char* staging, int wg_tid,
-                                                uint32_t warpgroup_barrier) {
+                                                const float (&lse)[2], char* staging, int thread,
+                                                uint32_t staging_barrier) {
+  static_assert(kRowCols == kCols || kRowCols == 2 * kCols, "a warpgroup's own rows, or both warpgroups' whole rows");
+  constexpr bool kWholeRows = kRowCols != kCols;
   const int rows_per_kv = params.rows_per_kv;
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
@@ -190,13 +208,17 @@ __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, cons
       *dst = lse[r];
     }
   }
-  stage_rows_stmatrix<Element, kBlockM, kCols, kStagingBytes>(row_local, o_acc, inv_sum, staging);
+  stage_rows_stmatrix<Element, kBlockM, kCols, kRowCols, kStagingBytes>(
+      row_local, o_acc, inv_sum, staging + (kWholeRows ? col_base * int(sizeof(Element)) : 0));
   Element* const out_accum = static_cast<Element*>(params.out_accum);
-  copy_staged_rows<Element, kBlockM, kCols, kStagingBytes>(
-      params, row_base, staging, wg_tid, warpgroup_barrier, /*keep_in_l2=*/piece.is_split, [&](int row) {
-        return col_base + (piece.is_split ? out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV
+  const int copy_col = kWholeRows ? 0 : col_base;
+  copy_staged_rows<Element, kBlockM, kRowCols, kStagingBytes>(
+      params, row_base, staging, thread, staging_barrier, kWholeRows ? 256 : 128, /*keep_in_l2=*/piece.is_split,
+      [&](int row) {
+        return copy_col + (piece.is_split ? out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV
                                           : out_row<Element>(params, piece.batch_idx, kv_head, row));
-      });
+      },
+      kIssueCopies);
 }
 
 // The decode grids are launched as programmatic dependents of whatever precedes them in the stream

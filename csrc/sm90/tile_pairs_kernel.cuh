@@ -33,8 +33,11 @@
 // the piece's start. V's rows past a piece's end are zeroed before P V (the TMA copies whole pages, and NaN
 // stored past a sequence's length must not meet a zero weight); K's are masked in S. Page ids past a
 // sequence's last page are never read.
-// The epilogue stages each warpgroup's O in its own stage and hands it to the TMA unit a row at a time
-// (common::store_rows_bulk), so the warps go on to the next piece while it is written.
+// The epilogue stages O (both warpgroups' columns, whole rows) in stage 1 and leaves it there: the next piece's
+// start copies it out (one bulk copy a row, by warpgroup 1's first 64 threads) while warpgroup 0 loads tile 0
+// into stage 0 and starts on it; warpgroup 1 loads tile 1 into stage 1 once the copies have read it. With the
+// copies issued at the end of the epilogue, before the walk's barrier, a piece cost ~1 us more at 256 rows
+// (benchmarks/NOTES.md, runs 246-250: the copies, not the staging, were most of a piece's cost).
 // The KV copies are marked evict-first: 2-4% faster on these rows (4-5% slower on the 16-row ones, which
 // the column split serves). History and measurements: benchmarks/NOTES.md, runs 42-52 and 70-74.
 #pragma once
@@ -334,8 +337,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   // and 126-127: the sm8x m64 tiles ran 9-18% faster for it, this kernel 0.7%). One CTA barrier a piece: thread
   // 0, the walk's leader, walks on from its own epilogue, where the others have taken their copy of the
   // finished piece before the epilogue's barrier, and every later step of its epilogue and of the next piece's
-  // start only touches what that barrier (Q, the row maxima and sums) or the walk's barrier (the stages: each
-  // thread waits for its O copies' reads first) has freed.
+  // start only touches what that barrier has freed (Q, the row maxima and sums, stage 0), or waits for it itself
+  // (stage 1, which holds the last O until warpgroup 1 has copied it out: copy_out_staged_o).
   PieceSource<true, true> pieces(params, blockIdx.z, &smem.walk, tid);
   // The leader issues a piece's Q before the other threads see the piece, where Q comes by TMA and the last
   // epilogue did not prefetch it: every thread is past its last S (the epilogue's barrier).
@@ -349,6 +352,27 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
         issue_q_tma(next.batch_idx);
       }
     }
+  };
+  // The last piece's O, staged in stage 1 by its epilogue and not yet copied out, and where its rows go (the
+  // sequence's out rows, or the split slot's partials).
+  bool o_staged = false;
+  int staged_batch = 0, staged_slot = 0;
+  bool staged_split = false;
+  // Warpgroup 1 (every thread): its first 64 threads copy the staged rows out of stage 1 (one bulk copy a row,
+  // evict-last in the L2 for partials, as common::store_rows_bulk) and wait for the copies' reads; after the
+  // warpgroup's barrier stage 1 may be refilled.
+  auto copy_out_staged_o = [&]() {
+    if (wg_tid < kBlockM && row_base + wg_tid < params.rows_per_kv) {
+      const int row = row_base + wg_tid;
+      Element* dst = staged_split ? static_cast<Element*>(params.out_accum) +
+                                        partial_row(params, staged_slot, kv_head, row) * kHeadDimV
+                                  : out_row<Element>(params, staged_batch, kv_head, row);
+      const char* staged =
+          reinterpret_cast<const char*>(smem.kv[1]) + wg_tid * common::staged_row_bytes<Element>(kHeadDimV);
+      common::copy_staged_row(staged, dst, kHeadDimV * int(sizeof(Element)), staged_split);
+    }
+    common::bulk_store_wait_read();
+    cutlass::arch::NamedBarrier::sync(128, detail::kWarpgroupSync + 1);
   };
   WorkPiece piece;
   while (pieces.next(piece, load_q_early)) {
@@ -364,23 +388,16 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     // tiles' softmax); warpgroup 1 reads them after the even_ready hand-off, the epilogue after a barrier.
     if (warpgroup == 0 && lane % 4 == 0) smem.row_max[row_local[0]] = smem.row_max[row_local[1]] = -INFINITY;
     __syncwarp();
-    // The first two tiles: warpgroup 0 loads their left halves, warpgroup 1 the right. The stages are free:
-    // every thread waited for its O copies' reads (bulk_store_wait_read, a piece's last step) before the
-    // walk's barrier. (Thread 0 issuing both halves before that barrier, with the page ids read there, was
-    // 0.3-1.7% slower under ncu: 247 registers, run 149.)
-    if (wg_tid == 0) {
-#pragma unroll
-      for (int t = 0; t < 2; ++t) {
-        if (t < num_tiles) {
-          int ids[4];
-          detail::read_page_ids(block_table, tile_begin(t), tile_end(t), page_shift, ids);
-          if (warpgroup == 0) {
-            load_half(integral_constant<int, 0>{}, t, tile_begin(t), tile_end(t), ids);
-          } else {
-            load_half(integral_constant<int, 1>{}, t, tile_begin(t), tile_end(t), ids);
-          }
-        }
-      }
+    // The first two tiles: warpgroup w loads tile w whole into stage w. Stage 0 is free (the epilogue's barrier);
+    // stage 1 holds the last piece's O, which warpgroup 1 copies out first. (Thread 0 issuing both tiles before
+    // the walk's barrier, with the page ids read there, was 0.3-1.7% slower under ncu: 247 registers, run 149.)
+    if (warpgroup == 1 && o_staged) copy_out_staged_o();
+    o_staged = false;
+    if (wg_tid == 0 && warpgroup < num_tiles) {
+      int ids[4];
+      detail::read_page_ids(block_table, tile_begin(warpgroup), tile_end(warpgroup), page_shift, ids);
+      load_half(integral_constant<int, 0>{}, warpgroup, tile_begin(warpgroup), tile_end(warpgroup), ids);
+      load_half(integral_constant<int, 1>{}, warpgroup, tile_begin(warpgroup), tile_end(warpgroup), ids);
     }
     if (piece.first_of_sequence) {
       if constexpr (kQByTma) {
@@ -614,14 +631,20 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       common::row_statistics(params, done.is_split, smem.row_sum[0][row_local[r]] + smem.row_sum[1][row_local[r]],
                              smem.row_max[row_local[r]], inv_sum[r], lse[r]);
     }
-    // O goes out through this warpgroup's stage: after the sync above both warpgroups are past their
-    // last wgmma, so no one reads the stages until the next piece's copies, which wait for these.
-    common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, sizeof(Storage::kv[0])>(
+    // O (both warpgroups' columns, whole rows) into stage 1, copied out at the next piece's start (or below,
+    // after the last piece): after the sync above both warpgroups are past their last wgmma, and warpgroup 1
+    // has waited for the reads of the copies out of stage 1 at this piece's start.
+    common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, 2 * Traits::kColsPerWarpgroup,
+                            sizeof(Storage::kv[0]), /*kIssueCopies=*/false>(
         params, done, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup,
-        warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse, reinterpret_cast<char*>(smem.kv[warpgroup]), wg_tid,
-        detail::kWarpgroupSync + warpgroup);
-    common::bulk_store_wait_read();  // O has left the stages before the next piece's first loads
+        warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse, reinterpret_cast<char*>(smem.kv[1]), tid,
+        detail::kPieceSync);
+    o_staged = true;
+    staged_batch = done.batch_idx;
+    staged_slot = done.slot;
+    staged_split = done.is_split;
   }
+  if (warpgroup == 1 && o_staged) copy_out_staged_o();  // the part's last O
   if constexpr (kQByTma) {
     // The last epilogue's prefetch with no piece after it (the part's last sequence had no blocks here):
     // shared memory must outlive its writes.
