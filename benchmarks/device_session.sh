@@ -2,7 +2,7 @@
 # One device call: build every target, run the GPU test modules (forward-compat for the older
 # variants), then the benchmark grid beside the peers. Prints a short table last.
 #   STEPS="build test bench" bash benchmarks/device_session.sh
-# Steps: build test artifacts sanitize repro scripts spread bench grid profile ncu ncumix hotspots ab abi abncu (see each block's comment;
+# Steps: build test artifacts sanitize repro scripts spread bench grid profile ncu ncumix hotspots ab abi abncu abisweep (see each block's comment;
 # knobs are the environment variables each block reads, e.g. TEST_MODULES, VARIANTS, PEERS, AB_DIR).
 # SITE_FIRST=/tmp/abi/site_new puts a build of an earlier abi step ahead of everything on PYTHONPATH (e.g. for ncu).
 # Expects wheels in .whl/ (nvidia-cutlass; the machine has no network) and, for peers, .peers/.
@@ -195,8 +195,10 @@ if step abi; then  # interleaved A/B: the tree and each AB_DIR entry (a folder o
         tail -3 "/tmp/abi/$name.$i.log"
     done
   done
-  python3 benchmarks/ab_table.py "/tmp/abi/{name}.{i}.json" ${AB_REPEAT:-3} $names
-  cp /tmp/abi/*.json "$OUT/" 2>/dev/null; tar -czf "$OUT/abi_json.tgz" -C /tmp/abi $(cd /tmp/abi && ls *.json) && rm -f "$OUT"/*.json
+  if [ "${AB_REPEAT:-3}" -gt 0 ]; then  # AB_REPEAT=0: builds (and tests) only, e.g. for abncu or abisweep
+    python3 benchmarks/ab_table.py "/tmp/abi/{name}.{i}.json" ${AB_REPEAT:-3} $names
+    cp /tmp/abi/*.json "$OUT/" 2>/dev/null; tar -czf "$OUT/abi_json.tgz" -C /tmp/abi $(cd /tmp/abi && ls *.json) && rm -f "$OUT"/*.json
+  fi
 fi
 if step ncumix; then  # one launch of ours and one of upstream under ncu: every NCU_MIX_METRICS metric side by side, and
   # the executed instructions by opcode (benchmarks/ncu_mix_table.py; run 157). NCU_MIX_CONFIG: one s_k:h_q:s_q.
@@ -243,4 +245,19 @@ if step abncu; then  # the abi step's builds (AB_REPEAT=0: built only) and upstr
     done
   done
   python3 benchmarks/ncu_ab_table.py "$OUT/ncu_ab_{name}_{i}.csv" ${NCU_AB_ROUNDS:-2} $configs $names ${peer:+peer} $fold
+fi
+if step abisweep; then  # the cost a piece and a tile (profile_kernels.py --piece-sweep) of every build of an abi step
+  # SWEEP_CONFIGS (h_q:s_q rows as 0:h_q:s_q), SWEEP_ROUNDS interleaved rounds; SWEEP_PEERS=1 adds upstream beside
+  # the first build of the first round (benchmarks/NOTES.md runs 244-250).
+  names=$(cd /tmp/abi && ls -d site_* | sed 's/^site_//' | sort | awk '$0=="new"{print; next} {rest=rest" "$0} END{print rest}' | xargs)
+  repo=$PWD
+  for i in $(seq ${SWEEP_ROUNDS:-2}); do
+    first=1
+    for name in $names; do
+      peers=""; [ "$i$first${SWEEP_PEERS:-0}" = 111 ] && peers="--peers-dir $repo/.peers"; first=0
+      (cd /tmp && PYTHONPATH=/tmp/abi/site_$name:$PYTHONPATH timeout ${SWEEP_TIMEOUT:-120} python3 "$repo/benchmarks/profile_kernels.py" \
+        --piece-sweep ${SWEEP_TOKENS:-524288} --configs ${SWEEP_CONFIGS:-0:128:2,0:128:1,0:64:2} $peers 2>&1 |
+        grep -v -i warn | grep "a piece\|b=128 " | sed "s/^/$i $name: /")
+    done
+  done
 fi
