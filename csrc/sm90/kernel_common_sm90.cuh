@@ -97,7 +97,7 @@ __device__ __forceinline__ void row_statistics(const DecodeParams& params, bool 
 // half rows, 512 bytes a copy for 16-bit O), or both warpgroups' columns (whole rows, one 1 KB copy a
 // row), so that one buffer holds the whole of O (the tile pairs stage it in one stage; half as many copies
 // alone changed nothing, benchmarks/NOTES.md run 248). kIssueCopies false: stage only, and the caller
-// copies the rows out later (copy_staged_row). Stores straight from the accumulator registers stall the
+// copies the rows out later (copy_staged_rows). Stores straight from the accumulator registers stall the
 // warps on the LSU queue (lg_throttle): 7.6% of the tile-pair kernel's samples at b=256, s_k=2048, 128/2,
 // ~4.7 us a piece (benchmarks/NOTES.md, runs 96-98).
 // The threads that issued copies must wait for their reads (bulk_store_wait_read) before anyone writes
@@ -148,39 +148,41 @@ __device__ __forceinline__ void stage_rows_stmatrix(const int (&row_local)[2], c
   }
 }
 
-// One staged row (at src_row) out to dst as a bulk copy of `bytes` in this thread's bulk group. With keep_in_l2
-// the row's L2 lines are tagged evict-last: the split partials, which the combine reads next and
+// Where a 16-bit result row goes: the sequence's out row (a piece whose sequence has one split) or the row of its
+// split slot's partials (several; on sm90 out_accum holds them in the input dtype). Its first element.
+template <typename Element>
+__device__ __forceinline__ Element* result_row(const DecodeParams& params, bool is_split, int batch_idx, int slot,
+                                               int kv_head, int row) {
+  return is_split ? static_cast<Element*>(params.out_accum) + partial_row(params, slot, kv_head, row) * kHeadDimV
+                  : out_row<Element>(params, batch_idx, kv_head, row);
+}
+
+// The staged rows out: one bulk copy a row (kRowCols columns) to row_dst(global row), issued by the threads that
+// `thread` numbers 0 .. kBlockM - 1, each into its own bulk group. The rows must already be fenced for the async
+// proxy and past a barrier with the threads that staged them (store_rows_bulk).
+// With keep_in_l2 the rows' L2 lines are tagged evict-last: the split partials, which the combine reads next and
 // then discards. Untagged, the 16-bit partials were 1.8% slower on 4096 varlen 16/1 and 2.8% on 64/1 (run 238;
 // with the fp32 partials the hint was worth 1-3% on the varlen memory rows, runs 202-203). Without a persisting
 // L2 carve-out, which a library does not set, it does not keep the lines resident (run 204): the gain is in the
 // decode kernel.
-__device__ __forceinline__ void copy_staged_row(const char* src_row, void* dst, int bytes, bool keep_in_l2) {
-  const uint32_t src = cute::cast_smem_ptr_to_uint(src_row);
+template <typename Out, int kBlockM, int kRowCols, int kStagingBytes, typename RowDst>
+__device__ __forceinline__ void copy_staged_rows(const DecodeParams& params, int row_base, const char* staging,
+                                                 int thread, bool keep_in_l2, RowDst row_dst) {
+  constexpr int kRowBytes = checked_staged_row_bytes<Out, kBlockM, kRowCols, kStagingBytes>();
+  constexpr int kCopyBytes = kRowCols * int(sizeof(Out));
+  if (thread >= kBlockM || row_base + thread >= params.rows_per_kv) return;
+  const uint32_t src = cute::cast_smem_ptr_to_uint(staging + thread * kRowBytes);
+  void* dst = row_dst(row_base + thread);
   if (keep_in_l2) {
     uint64_t policy;
     asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
     asm volatile("cp.async.bulk.global.shared::cta.bulk_group.L2::cache_hint [%0], [%1], %2, %3;"
-                 ::"l"(dst), "r"(src), "r"(bytes), "l"(policy) : "memory");
+                 ::"l"(dst), "r"(src), "r"(kCopyBytes), "l"(policy) : "memory");
   } else {
-    asm volatile("cp.async.bulk.global.shared::cta.bulk_group [%0], [%1], %2;" ::"l"(dst), "r"(src), "r"(bytes)
+    asm volatile("cp.async.bulk.global.shared::cta.bulk_group [%0], [%1], %2;" ::"l"(dst), "r"(src), "r"(kCopyBytes)
                  : "memory");
   }
   cute::tma_store_arrive();
-}
-
-// The staged rows out: one bulk copy a row (kRowCols columns) to row_dst(global row), by the first kBlockM of the
-// barrier_threads threads that meet at staging_barrier (`thread` numbers them); issue_copies false: the fence and
-// the barrier only.
-template <typename Out, int kBlockM, int kRowCols, int kStagingBytes, typename RowDst>
-__device__ __forceinline__ void copy_staged_rows(const DecodeParams& params, int row_base, char* staging, int thread,
-                                                 uint32_t staging_barrier, int barrier_threads, bool keep_in_l2,
-                                                 RowDst row_dst, bool issue_copies = true) {
-  constexpr int kRowBytes = checked_staged_row_bytes<Out, kBlockM, kRowCols, kStagingBytes>();
-  cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> the bulk copy's (async proxy) reads
-  cutlass::arch::NamedBarrier::sync(barrier_threads, staging_barrier);
-  if (issue_copies && thread < kBlockM && row_base + thread < params.rows_per_kv) {
-    copy_staged_row(staging + thread * kRowBytes, row_dst(row_base + thread), kRowCols * int(sizeof(Out)), keep_in_l2);
-  }
 }
 
 // The epilogue's output, 16-bit O times inv_sum and the lse (from warpgroup 0's writes_lse threads): into out
@@ -210,15 +212,16 @@ __device__ __forceinline__ void store_rows_bulk(const DecodeParams& params, cons
   }
   stage_rows_stmatrix<Element, kBlockM, kCols, kRowCols, kStagingBytes>(
       row_local, o_acc, inv_sum, staging + (kWholeRows ? col_base * int(sizeof(Element)) : 0));
-  Element* const out_accum = static_cast<Element*>(params.out_accum);
-  const int copy_col = kWholeRows ? 0 : col_base;
-  copy_staged_rows<Element, kBlockM, kRowCols, kStagingBytes>(
-      params, row_base, staging, thread, staging_barrier, kWholeRows ? 256 : 128, /*keep_in_l2=*/piece.is_split,
-      [&](int row) {
-        return copy_col + (piece.is_split ? out_accum + partial_row(params, piece.slot, kv_head, row) * kHeadDimV
-                                          : out_row<Element>(params, piece.batch_idx, kv_head, row));
-      },
-      kIssueCopies);
+  cutlass::arch::fence_view_async_shared();  // generic-proxy writes -> the bulk copies' (async proxy) reads
+  cutlass::arch::NamedBarrier::sync(kWholeRows ? 256 : 128, staging_barrier);
+  if constexpr (kIssueCopies) {
+    const int copy_col = kWholeRows ? 0 : col_base;
+    auto row_dst = [&](int row) {
+      return copy_col + result_row<Element>(params, piece.is_split, piece.batch_idx, piece.slot, kv_head, row);
+    };
+    copy_staged_rows<Element, kBlockM, kRowCols, kStagingBytes>(params, row_base, staging, thread, piece.is_split,
+                                                                row_dst);
+  }
 }
 
 // The decode grids are launched as programmatic dependents of whatever precedes them in the stream

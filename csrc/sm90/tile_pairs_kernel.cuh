@@ -353,8 +353,9 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
       }
     }
   };
-  // The last piece's O, staged in stage 1 by its epilogue and not yet copied out, and where its rows go (the
-  // sequence's out rows, or the split slot's partials).
+  // The last piece's O, staged in stage 1 by its epilogue (whole rows: both warpgroups' columns) and not yet
+  // copied out, and where its rows go (the sequence's out rows, or the split slot's partials).
+  constexpr int kStagedRowCols = 2 * Traits::kColsPerWarpgroup;
   bool o_staged = false;
   int staged_batch = 0, staged_slot = 0;
   bool staged_split = false;
@@ -362,15 +363,10 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
   // evict-last in the L2 for partials, as common::store_rows_bulk) and wait for the copies' reads; after the
   // warpgroup's barrier stage 1 may be refilled.
   auto copy_out_staged_o = [&]() {
-    if (wg_tid < kBlockM && row_base + wg_tid < params.rows_per_kv) {
-      const int row = row_base + wg_tid;
-      Element* dst = staged_split ? static_cast<Element*>(params.out_accum) +
-                                        partial_row(params, staged_slot, kv_head, row) * kHeadDimV
-                                  : out_row<Element>(params, staged_batch, kv_head, row);
-      const char* staged =
-          reinterpret_cast<const char*>(smem.kv[1]) + wg_tid * common::staged_row_bytes<Element>(kHeadDimV);
-      common::copy_staged_row(staged, dst, kHeadDimV * int(sizeof(Element)), staged_split);
-    }
+    common::copy_staged_rows<Element, kBlockM, kStagedRowCols, sizeof(Storage::kv[0])>(
+        params, row_base, reinterpret_cast<const char*>(smem.kv[1]), wg_tid, staged_split, [&](int row) {
+          return common::result_row<Element>(params, staged_split, staged_batch, staged_slot, kv_head, row);
+        });
     common::bulk_store_wait_read();
     cutlass::arch::NamedBarrier::sync(128, detail::kWarpgroupSync + 1);
   };
@@ -634,8 +630,8 @@ splitkv_decode_kernel(const __grid_constant__ DecodeParams params, const __grid_
     // O (both warpgroups' columns, whole rows) into stage 1, copied out at the next piece's start (or below,
     // after the last piece): after the sync above both warpgroups are past their last wgmma, and warpgroup 1
     // has waited for the reads of the copies out of stage 1 at this piece's start.
-    common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, 2 * Traits::kColsPerWarpgroup,
-                            sizeof(Storage::kv[0]), /*kIssueCopies=*/false>(
+    common::store_rows_bulk<Element, kBlockM, Traits::kColsPerWarpgroup, kStagedRowCols, sizeof(Storage::kv[0]),
+                            /*kIssueCopies=*/false>(
         params, done, kv_head, row_base, row_local, warpgroup * Traits::kColsPerWarpgroup,
         warpgroup == 0 && lane % 4 == 0, o_acc, inv_sum, lse, reinterpret_cast<char*>(smem.kv[1]), tid,
         detail::kPieceSync);
